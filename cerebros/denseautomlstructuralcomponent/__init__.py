@@ -1,0 +1,1 @@
+"""Connectivity hyper-parameters (original import path)."""

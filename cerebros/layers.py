@@ -1,0 +1,328 @@
+"""Registered custom Keras layers of Cerebros.
+
+:class:`FusedDenseUnit` computes a Cerebros dense unit,
+``Concatenate(copies) -> BatchNormalization -> Dense(units, activation)``, without building
+the concatenation of copies.
+
+Why the fusion is exact
+-----------------------
+A unit draws its inputs with replacement, so the concatenation often holds the same tensor
+10-20 times.  Write ``x_D`` for the concatenation of the *distinct* inputs (width ``D``) and
+``row_map`` for the map that sends each of the ``W`` columns of the unfused concatenation to
+the column of ``x_D`` it copies, so the unfused input is ``x_W = x_D[:, row_map]``.
+
+* Training.  Batch statistics are computed column by column, so every copy of a column has
+  the statistics of that column: ``mean_W = mean_D[row_map]`` and
+  ``var_W = var_D[row_map]``, hence the normalized input is ``n_W = n_D[:, row_map]``.  Then
+  ``(gamma * n_W + beta) @ K + b = n_D @ Fold(gamma[:, None] * K) + (b + beta @ K)`` where
+  ``Fold`` adds the rows of a ``(W, units)`` matrix that share a ``row_map`` entry.
+* Inference.  With ``scale_W = gamma / sqrt(moving_variance + eps)`` and
+  ``shift_W = beta - scale_W * moving_mean`` the unit is
+  ``x_W @ (scale_W[:, None] * K) + shift_W @ K + b
+  = x_D @ Fold(scale_W[:, None] * K) + shift_W @ K + b``.  This holds for any per-copy
+  moving statistics, including copies whose statistics differ.
+
+Both are algebraic identities: the only difference from the unfused graph is the order of
+floating point additions.  Every parameter (``gamma``, ``beta``, ``moving_mean``,
+``moving_variance``, ``kernel``, ``bias``) keeps its unfused ``W``-row layout, so weights
+move between the two forms with ``get_weights``/``set_weights`` and gradients come back in
+the unfused layout.  The matrix product shrinks from ``W`` to ``D`` rows, and the
+normalization is applied to ``D`` instead of ``W`` columns.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = ["FusedDenseUnit", "distinct_sources"]
+
+logger = logging.getLogger(__name__)
+
+
+def distinct_sources(tensors_per_copy: Sequence[Any]) -> tuple[list[Any], list[int]]:
+    """Split a list of per-copy tensors into distinct tensors and copy indices.
+
+    Identity (``id()``), not equality, decides whether two entries are the same tensor.
+
+    Parameters
+    ----------
+    tensors_per_copy : sequence
+        One tensor per copy, in the order of the unfused concatenation; the same object may
+        appear several times.
+
+    Returns
+    -------
+    distinct : list
+        The distinct tensors, in the order each is first seen.
+    copy_sources : list of int
+        For each copy, the index in ``distinct`` of the tensor it is; suitable as the
+        ``copy_sources`` argument of :class:`FusedDenseUnit`.
+
+    Raises
+    ------
+    ValueError
+        If ``tensors_per_copy`` is empty.
+    """
+    if len(tensors_per_copy) == 0:
+        raise ValueError(
+            "tensors_per_copy must hold at least one tensor; received an empty sequence."
+        )
+    position: dict[int, int] = {}
+    distinct: list[Any] = []
+    copy_sources: list[int] = []
+    for tensor in tensors_per_copy:
+        key = id(tensor)
+        if key not in position:
+            position[key] = len(distinct)
+            distinct.append(tensor)
+        copy_sources.append(position[key])
+    return distinct, copy_sources
+
+
+def _check_units(units: Any) -> int:
+    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+        raise ValueError(f"units must be an integer >= 1; received units={units!r}.")
+    return int(units)
+
+
+def _check_copy_sources(copy_sources: Any) -> tuple[int, ...]:
+    try:
+        sources = tuple(copy_sources)
+    except TypeError:
+        raise ValueError(
+            "copy_sources must be a non-empty list of non-negative integers; "
+            f"received copy_sources={copy_sources!r}."
+        ) from None
+    if not sources or any(
+        isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in sources
+    ):
+        raise ValueError(
+            "copy_sources must be a non-empty list of non-negative integers; "
+            f"received copy_sources={copy_sources!r}."
+        )
+    sources = tuple(int(s) for s in sources)
+    unused = sorted(set(range(max(sources) + 1)) - set(sources))
+    if unused:
+        raise ValueError(
+            "copy_sources must use every distinct input index from 0 to its maximum at "
+            f"least once; received copy_sources={list(sources)!r}, which never uses "
+            f"{unused}."
+        )
+    return sources
+
+
+def _check_epsilon(epsilon: Any) -> float:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        raise ValueError(f"epsilon must be a number > 0; received epsilon={epsilon!r}.")
+    return float(epsilon)
+
+
+def _check_momentum(momentum: Any) -> float:
+    if (
+        isinstance(momentum, bool)
+        or not isinstance(momentum, (int, float))
+        or not 0.0 <= momentum <= 1.0
+    ):
+        raise ValueError(
+            f"momentum must be a number in [0, 1]; received momentum={momentum!r}."
+        )
+    return float(momentum)
+
+
+def _as_shape_list(input_shape: Any) -> list[tuple]:
+    """Return the input shape(s) as a list of tuples, one per distinct input."""
+    if isinstance(input_shape, (list, tuple)) and all(
+        isinstance(s, (list, tuple)) for s in input_shape
+    ) and len(input_shape) > 0:
+        return [tuple(s) for s in input_shape]
+    return [tuple(input_shape)]
+
+
+def _row_map(widths: Sequence[int], copy_sources: Sequence[int]) -> np.ndarray:
+    """Map each unfused concatenation column to the distinct-concatenation column it copies."""
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    return np.concatenate(
+        [np.arange(offsets[s], offsets[s] + widths[s]) for s in copy_sources]
+    ).astype("int32")
+
+
+@keras.saving.register_keras_serializable(package="cerebros")
+class FusedDenseUnit(keras.layers.Layer):
+    """Concatenate -> BatchNormalization -> Dense over copies of a few distinct inputs.
+
+    Computes exactly ``Dense(BatchNormalization(Concatenate([inputs[s] for s in
+    copy_sources])))`` while normalizing each distinct input once and folding the per-copy
+    weights together (see the module docstring for the identity).  Parameters are stored
+    in the unfused layout; ``get_weights`` returns ``[gamma, beta, moving_mean,
+    moving_variance, kernel, bias]``, the order of a Keras ``BatchNormalization`` followed
+    by a ``Dense``.
+
+    Parameters
+    ----------
+    units : int
+        Number of output neurons, >= 1.
+    copy_sources : list of int
+        One entry per copy, in unfused concatenation order: the index of the distinct input
+        that copy is.  Every index from 0 to the number of distinct inputs minus one must
+        appear at least once.
+    activation : str or callable, optional
+        Activation applied to the output; ``None`` means linear.
+    epsilon : float, default 1e-3
+        Added to the variance before the square root, > 0.
+    momentum : float, default 0.99
+        Momentum of the moving statistics, in [0, 1].
+    kernel_initializer, bias_initializer : str or keras.initializers.Initializer
+        Initializers of the ``(W, units)`` kernel and the ``(units,)`` bias.
+    **kwargs
+        Passed to :class:`keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Notes
+    -----
+    Call it on the list of distinct 2-D tensors (a single tensor is accepted).  Computation
+    runs in ``float32`` or wider, like Keras batch normalization, and the output is cast to
+    the layer's compute dtype.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        copy_sources: Sequence[int],
+        activation: Any = None,
+        epsilon: float = 1e-3,
+        momentum: float = 0.99,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.units = _check_units(units)
+        self.copy_sources = _check_copy_sources(copy_sources)
+        self.activation = keras.activations.get(activation)
+        self.epsilon = _check_epsilon(epsilon)
+        self.momentum = _check_momentum(momentum)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.gamma = None
+        self.beta = None
+        self.moving_mean = None
+        self.moving_variance = None
+        self.kernel = None
+        self.bias = None
+        self._row_map: np.ndarray | None = None
+        self._distinct_width = 0
+
+    def build(self, input_shape: Any) -> None:
+        shapes = _as_shape_list(input_shape)
+        n_inputs = len(shapes)
+        if max(self.copy_sources) != n_inputs - 1:
+            raise ValueError(
+                f"copy_sources must index exactly the {n_inputs} distinct inputs "
+                f"(0..{n_inputs - 1}), each at least once; received "
+                f"copy_sources={list(self.copy_sources)!r}."
+            )
+        widths = []
+        for index, shape in enumerate(shapes):
+            if len(shape) != 2 or shape[-1] is None:
+                raise ValueError(
+                    "Every input must be 2-D with a known last dimension; received "
+                    f"shape {shape} for input {index}."
+                )
+            widths.append(int(shape[-1]))
+        self._row_map = _row_map(widths, self.copy_sources)
+        self._distinct_width = int(sum(widths))
+        width = int(self._row_map.shape[0])
+        self.gamma = self._add_row_weight("gamma", (width,), "ones", trainable=True)
+        self.beta = self._add_row_weight("beta", (width,), "zeros", trainable=True)
+        self.moving_mean = self._add_row_weight("moving_mean", (width,), "zeros", False)
+        self.moving_variance = self._add_row_weight(
+            "moving_variance", (width,), "ones", False
+        )
+        self.kernel = self._add_row_weight(
+            "kernel", (width, self.units), self.kernel_initializer, trainable=True
+        )
+        self.bias = self._add_row_weight(
+            "bias", (self.units,), self.bias_initializer, trainable=True
+        )
+        logger.debug(
+            "Built %s: %d copies of %d distinct inputs, unfused width %d, distinct width %d.",
+            self.name, len(self.copy_sources), n_inputs, width, self._distinct_width,
+        )
+
+    def _add_row_weight(self, name: str, shape: tuple, initializer: Any, trainable: bool):
+        return self.add_weight(
+            shape=shape, name=name, initializer=initializer, trainable=trainable,
+            autocast=False,
+        )
+
+    @property
+    def weights(self) -> list:
+        """Weights in unfused order: gamma, beta, moving_mean, moving_variance, kernel, bias."""
+        if self.gamma is None:
+            return super().weights
+        return [self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                self.kernel, self.bias]
+
+    def _fold(self, rows: Any) -> Any:
+        """Sum the rows of a ``(W, units)`` matrix that copy the same distinct column."""
+        return ops.segment_sum(
+            rows, ops.convert_to_tensor(self._row_map), num_segments=self._distinct_width
+        )
+
+    def _update_moving_statistics(self, mean_w: Any, variance_w: Any) -> None:
+        for variable, batch_value in ((self.moving_mean, mean_w),
+                                      (self.moving_variance, variance_w)):
+            current = ops.cast(variable, batch_value.dtype)
+            updated = current * self.momentum + batch_value * (1.0 - self.momentum)
+            variable.assign(ops.cast(updated, variable.dtype))
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        dtype = keras.backend.result_type(tensors[0].dtype, "float32")
+        tensors = [ops.cast(t, dtype) for t in tensors]
+        x = tensors[0] if len(tensors) == 1 else ops.concatenate(tensors, axis=-1)
+        gamma, beta, kernel, bias = (
+            ops.cast(v, dtype) for v in (self.gamma, self.beta, self.kernel, self.bias)
+        )
+        if training and self.trainable:
+            mean, variance = ops.moments(x, axes=[0])
+            row_map = ops.convert_to_tensor(self._row_map)
+            self._update_moving_statistics(
+                ops.take(mean, row_map, axis=0), ops.take(variance, row_map, axis=0)
+            )
+            normalized = (x - mean) * ops.rsqrt(variance + self.epsilon)
+            folded = self._fold(ops.expand_dims(gamma, -1) * kernel)
+            offset = bias + ops.tensordot(beta, kernel, axes=1)
+            outputs = ops.matmul(normalized, folded) + offset
+        else:
+            moving_mean = ops.cast(self.moving_mean, dtype)
+            moving_variance = ops.cast(self.moving_variance, dtype)
+            scale = gamma * ops.rsqrt(moving_variance + self.epsilon)
+            shift = beta - scale * moving_mean
+            folded = self._fold(ops.expand_dims(scale, -1) * kernel)
+            offset = bias + ops.tensordot(shift, kernel, axes=1)
+            outputs = ops.matmul(x, folded) + offset
+        outputs = self.activation(outputs)
+        return ops.cast(outputs, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return (_as_shape_list(input_shape)[0][0], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "copy_sources": list(self.copy_sources),
+                "activation": keras.activations.serialize(self.activation),
+                "epsilon": self.epsilon,
+                "momentum": self.momentum,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            }
+        )
+        return config

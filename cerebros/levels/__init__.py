@@ -1,0 +1,1 @@
+"""Level types (original import path ``cerebros.levels.levels``)."""

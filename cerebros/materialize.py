@@ -1,0 +1,126 @@
+"""Turn a wiring plan into a Keras functional model.
+
+Each non-input unit becomes Concatenate → BatchNormalization (or Dropout) → Dense.  By
+default a batch-normalized unit is built as one :class:`~cerebros.layers.FusedDenseUnit`,
+which computes exactly that block while normalizing each distinct input only once (the
+wiring draws inputs with replacement, so a unit often concatenates the same tensor many
+times).  Gated lateral inputs pass through a Keras ``Activation`` layer first.
+
+The only randomness here is the weight initialization, seeded from ``seed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+
+from cerebros.layers import FusedDenseUnit, distinct_sources
+from cerebros.wiring import WiringPlan
+
+__all__ = ["ModelOptions", "materialize", "validate_activation"]
+
+
+def validate_activation(name: str, value: Any, allow_none: bool = True) -> None:
+    """Raise ValueError unless ``value`` is a Keras activation (name or callable)."""
+    if value is None and allow_none:
+        return
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name} must be a Keras activation name such as 'elu', 'relu' or "
+                         f"'sigmoid' (or a callable){', or None' if allow_none else ''}; "
+                         f"got {value!r}.") from None
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """How a plan's units are materialized (everything except the wiring itself)."""
+
+    activation: Any = "elu"
+    final_activation: Any = None
+    gate_activation: Any = "sigmoid"
+    bnorm_or_dropout: str = "bnorm"
+    dropout_rate: float = 0.2
+    fused_units: bool = True
+    dtype: str = "float32"
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        validate_activation("activation", self.activation)
+        validate_activation("final_activation", self.final_activation)
+        validate_activation("gate_activation_function", self.gate_activation, allow_none=False)
+        if self.bnorm_or_dropout not in ("bnorm", "dropout"):
+            raise ValueError("bnorm_or_dropout must be 'bnorm' or 'dropout'; got "
+                             f"{self.bnorm_or_dropout!r}.")
+        if not 0.0 <= float(self.dropout_rate) < 1.0:
+            raise ValueError(f"dropout_rate must be in [0, 1); got {self.dropout_rate!r}.")
+
+
+def _initializer(seed: int | None, index: int) -> keras.initializers.Initializer:
+    if seed is None:
+        return keras.initializers.GlorotUniform()
+    return keras.initializers.GlorotUniform(seed=(int(seed) * 1_000_003 + index) % (2**31 - 1))
+
+
+def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
+                name: str = "cerebros") -> keras.Model:
+    """Build the Keras model of ``plan``.
+
+    Layer names: inputs ``in_<i>``, units ``u<level>_<unit>`` (unfused blocks add ``_cat``,
+    ``_bn``/``_drop`` and ``_dense``), gates ``gate<level>_<unit>`` and outputs ``out_<i>``.
+    Runs in O(connections + units).
+    """
+    final = plan.n_levels - 1
+    outputs: dict[tuple[int, int], Any] = {}
+    gates: dict[tuple[int, int], Any] = {}
+    inputs = []
+    for unit, width in enumerate(plan.widths[0]):
+        tensor = keras.Input(shape=(int(width),), name=f"in_{unit}", dtype=options.dtype)
+        inputs.append(tensor)
+        outputs[(0, unit)] = tensor
+
+    def source_tensor(connection):
+        if not connection.gated:
+            return outputs[connection.source]
+        if connection.source not in gates:
+            level, unit = connection.source
+            gates[connection.source] = keras.layers.Activation(
+                options.gate_activation, name=f"gate{level}_{unit}",
+                dtype=options.dtype)(outputs[connection.source])
+        return gates[connection.source]
+
+    inputs_by_unit = plan.inputs_by_unit()
+    index = 0
+    for level in range(1, plan.n_levels):
+        for unit, width in enumerate(plan.widths[level]):
+            is_final = level == final
+            tag = f"out_{unit}" if is_final else f"u{level}_{unit}"
+            activation = options.final_activation if is_final else options.activation
+            copies = [source_tensor(c) for c in inputs_by_unit[(level, unit)]]
+            init = _initializer(options.seed, index)
+            index += 1
+            if options.fused_units and options.bnorm_or_dropout == "bnorm":
+                distinct, copy_sources = distinct_sources(copies)
+                tensor = FusedDenseUnit(int(width), copy_sources, activation=activation,
+                                        kernel_initializer=init, name=tag,
+                                        dtype=options.dtype)(distinct)
+            else:
+                x = copies[0] if len(copies) == 1 else keras.layers.Concatenate(
+                    name=f"{tag}_cat", dtype=options.dtype)(copies)
+                if options.bnorm_or_dropout == "bnorm":
+                    x = keras.layers.BatchNormalization(name=f"{tag}_bn", dtype=options.dtype)(x)
+                else:
+                    x = keras.layers.Dropout(options.dropout_rate, name=f"{tag}_drop",
+                                             dtype=options.dtype)(x)
+                tensor = keras.layers.Dense(int(width), activation=activation,
+                                            kernel_initializer=init, dtype=options.dtype,
+                                            name=tag if is_final else f"{tag}_dense")(x)
+            outputs[(level, unit)] = tensor
+    model_outputs = [outputs[(final, unit)] for unit in range(len(plan.widths[final]))]
+    # One input or output is passed bare, as the original did, so that ``predict`` returns an
+    # array rather than a one-element list.
+    return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
+                       outputs=model_outputs if len(model_outputs) > 1 else model_outputs[0],
+                       name=name)

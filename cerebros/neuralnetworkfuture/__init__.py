@@ -1,0 +1,1 @@
+"""NeuralNetworkFuture (original import path ``cerebros.neuralnetworkfuture.neural_network_future``)."""

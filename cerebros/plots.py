@@ -1,0 +1,220 @@
+"""Static plots of a search: progress over trials and learning curves of the best trials.
+
+matplotlib is an optional dependency (``pip install 'cerebros[plots]'``), imported only when a
+plot is drawn.  Figures are built with ``matplotlib.figure.Figure`` and rendered by the Agg
+canvas, so no display, GUI backend or pyplot state is involved; the returned figures display
+inline in Jupyter and are freed like any other object.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cerebros.project import write_bytes_atomic
+from cerebros.results import history_columns, load_history, load_results
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_search_progress", "plot_learning_curves", "write_plots",
+           "SEARCH_PROGRESS_FILE", "LEARNING_CURVES_FILE"]
+
+logger = logging.getLogger(__name__)
+
+SEARCH_PROGRESS_FILE = "search_progress.png"
+LEARNING_CURVES_FILE = "learning_curves.png"
+
+
+def _new_figure(**kwargs: Any) -> "Figure":
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError("cerebros plots need matplotlib; install it with "
+                          "pip install 'cerebros[plots]'") from error
+    return Figure(**kwargs)
+
+
+def _save(figure: "Figure", path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = io.BytesIO()
+    figure.savefig(image, format=path.suffix.lstrip(".").lower() or "png", dpi=100)
+    write_bytes_atomic(path, image.getvalue())
+    logger.info("wrote %s", path)
+    return path
+
+
+def _leaderboard(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
+                 metric: str | None, direction: str | None) -> tuple[pd.DataFrame, str, str]:
+    if not isinstance(frame_or_project_dir, pd.DataFrame):
+        board = load_results(frame_or_project_dir, metric, direction)
+        return board, board.attrs["metric"], board.attrs["direction"]
+    board = frame_or_project_dir
+    metric = metric or board.attrs.get("metric")
+    direction = direction or board.attrs.get("direction")
+    if metric is None or metric not in board.columns:
+        raise ValueError(f"metric: got {metric!r}; pass a column of the leaderboard "
+                         f"(columns: {list(board.columns)}).")
+    if direction not in ("min", "max"):
+        raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'.")
+    return board, metric, direction
+
+
+def plot_search_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
+                         metric: str | None = None, direction: str | None = None,
+                         path: str | os.PathLike[str] | None = None) -> "Figure":
+    """Plot each trial's best metric value and the best value found so far.
+
+    Parameters
+    ----------
+    frame_or_project_dir : pandas.DataFrame or str or path-like
+        A leaderboard from :func:`~cerebros.results.load_results`, or a project folder (the
+        leaderboard is then loaded from it).
+    metric, direction : str, optional
+        What to plot and which way is better; default to the leaderboard's ``attrs`` (set by
+        ``load_results``) or the project's search config.
+    path : str or path-like, optional
+        Where to save the image.  When a project folder is given, defaults to
+        ``search_progress.png`` inside it; for a DataFrame nothing is saved unless ``path`` is
+        given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: a scatter of the trials' values and a step line of the best so far.
+
+    Raises
+    ------
+    ValueError
+        If the metric or direction cannot be determined or is invalid.
+    ImportError
+        If matplotlib is not installed.
+    """
+    board, metric, direction = _leaderboard(frame_or_project_dir, metric, direction)
+    ordered = board.sort_values(["trial_number", "subtrial_number"], kind="stable")
+    scored = ordered[ordered[metric].notna()]
+    best = scored[metric].cummin() if direction == "min" else scored[metric].cummax()
+    n_failed = int((ordered["status"] == "failed").sum())
+
+    figure = _new_figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+    axes.scatter(scored["trial_number"], scored[metric], s=25, alpha=0.7,
+                 label="trial (best epoch)")
+    axes.step(scored["trial_number"], best, where="post", color="black", label="best so far")
+    axes.set_xlabel("trial number")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_ylabel(metric)
+    axes.set_title(f"Search progress: {len(ordered)} trials, {n_failed} failed "
+                   f"({'lower' if direction == 'min' else 'higher'} is better)")
+    axes.grid(alpha=0.3)
+    axes.legend()
+
+    if path is None and not isinstance(frame_or_project_dir, pd.DataFrame):
+        path = Path(frame_or_project_dir) / SEARCH_PROGRESS_FILE
+    if path is not None:
+        _save(figure, Path(path))
+    return figure
+
+
+def _curve_columns(metric: str, available: list[str]) -> list[tuple[str, str]]:
+    train = metric[len("val_"):] if metric.startswith("val_") else metric
+    pairs = [(train, "train"), (f"val_{train}", "val")]
+    return [(column, role) for column, role in pairs if column in available]
+
+
+def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
+                         metric: str | None = None, direction: str | None = None,
+                         path: str | os.PathLike[str] | None = None) -> "Figure":
+    """Plot the per-epoch curves (train dashed, validation solid) of the best trials.
+
+    Parameters
+    ----------
+    project_dir : str or path-like
+        The search's project folder.
+    top : int, default 3
+        How many of the best completed trials to draw.
+    metric, direction : str, optional
+        The metric to rank and draw (its train and ``val_`` variants are drawn where the
+        oracle has them) and which way is better; default to the search config's.
+    path : str or path-like, optional
+        Where to save the image; defaults to ``learning_curves.png`` in ``project_dir``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with, per trial, one line for each of the train and validation curves that
+        the oracle holds.
+
+    Raises
+    ------
+    ValueError
+        If ``project_dir`` has no oracle, the metric or direction is invalid, or ``top`` is
+        not a positive integer.
+    ImportError
+        If matplotlib is not installed.
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValueError(f"top: got {top!r}; allowed: a positive integer.")
+    board = load_results(project_dir, metric, direction)
+    metric = board.attrs["metric"]
+    best = board[(board["status"] == "completed") & board[metric].notna()].head(top)
+    history = load_history(project_dir)
+    curves = _curve_columns(metric, history_columns(history))
+
+    figure = _new_figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+    colors = [f"C{i % 10}" for i in range(len(best))]
+    for color, trial in zip(colors, best.itertuples(index=False)):
+        rows = history[(history["trial_number"] == trial.trial_number)
+                       & (history["subtrial_number"] == trial.subtrial_number)]
+        rows = rows.sort_values("epoch", kind="stable")
+        name = f"trial {trial.trial_number}.{trial.subtrial_number}"
+        for column, role in curves:
+            present = rows[rows[column].notna()]
+            if len(present):
+                axes.plot(present["epoch"], present[column], color=color,
+                          linestyle="-" if role == "val" else "--", marker=".",
+                          label=f"{name} {role}")
+    axes.set_xlabel("epoch (0-based)")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_ylabel(" / ".join(column for column, _ in curves) or metric)
+    axes.set_title(f"Learning curves of the best {len(best)} trial(s) by {metric}\n"
+                   "(train dashed, validation solid)")
+    axes.grid(alpha=0.3)
+    if axes.lines:
+        axes.legend(fontsize="small")
+    else:
+        axes.text(0.5, 0.5, "no completed trials", ha="center", va="center",
+                  transform=axes.transAxes)
+
+    _save(figure, Path(path) if path is not None else Path(project_dir) / LEARNING_CURVES_FILE)
+    return figure
+
+
+def write_plots(project_dir: str | os.PathLike[str], metric: str | None = None,
+                direction: str | None = None) -> list[Path]:
+    """Write ``search_progress.png`` and ``learning_curves.png`` into ``project_dir``.
+
+    Parameters
+    ----------
+    project_dir : str or path-like
+        The search's project folder.
+    metric, direction : str, optional
+        Passed to both plots; default to the search config's.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two written files.
+    """
+    project = Path(project_dir)
+    progress = project / SEARCH_PROGRESS_FILE
+    curves = project / LEARNING_CURVES_FILE
+    plot_search_progress(project, metric, direction, path=progress)
+    plot_learning_curves(project, metric=metric, direction=direction, path=curves)
+    return [progress, curves]

@@ -1,0 +1,330 @@
+"""The project directory of one search: its layout, its trial files and its manifest.
+
+A project directory holds everything a search leaves behind::
+
+    <root>/
+        oracle.csv              one row per epoch per trial (see :mod:`cerebros.oracle`)
+        search_config.json      the manifest: the arguments the search was started with
+        models/                 tr_<trial>_subtrial_<sub>.keras
+        model_architectures/    tr_<trial>_subtrial_<sub>.json
+        model_graphs/           tr_<trial>_subtrial_<sub>.html
+
+Every file is written atomically (temporary file, fsync, rename), so a search killed at any
+moment leaves either the old or the new version of a file, never half of one. The manifest
+lets a restarted search resume only when it was started with the same arguments.
+Pure Python: no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Union
+
+__all__ = [
+    "ProjectDir",
+    "MANIFEST_NAME",
+    "ORACLE_NAME",
+    "trial_stem",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "fsync_directory",
+    "remove_stale_temp_files",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+MANIFEST_NAME = "search_config.json"
+ORACLE_NAME = "oracle.csv"
+MODELS_DIR = "models"
+ARCHITECTURES_DIR = "model_architectures"
+GRAPHS_DIR = "model_graphs"
+
+_TEMP_SUFFIX = ".tmp"
+_TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|json|html)(\.\w+\.tmp)?$")
+
+
+def trial_stem(trial: int, subtrial: int) -> str:
+    """Return the file stem of a trial, ``tr_<trial:016d>_subtrial_<subtrial:016d>``.
+
+    Parameters
+    ----------
+    trial, subtrial : int
+        Non-negative trial and subtrial numbers.
+
+    Returns
+    -------
+    str
+        The stem shared by the trial's model, architecture and graph files.
+    """
+    for name, value in (("trial", trial), ("subtrial", subtrial)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int; got {value!r}.")
+    return f"tr_{trial:016d}_subtrial_{subtrial:016d}"
+
+
+def fsync_directory(directory: PathLike) -> None:
+    """Flush a directory entry table to disk, so a rename inside it survives a crash."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _temp_prefix(path: PathLike) -> str:
+    """Return the name prefix of the temporary files used to replace ``path``."""
+    return f".{Path(path).name}."
+
+
+def write_bytes_atomic(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one.
+
+    The bytes go to a temporary file in the same directory, which is flushed and fsynced,
+    renamed over ``path`` with :func:`os.replace`, and the directory is fsynced.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to create or replace. Its directory must exist.
+    data : bytes
+        The whole new content.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError(f"data must be bytes; got {type(data).__name__}.")
+    target = Path(path)
+    descriptor, temp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=_temp_prefix(target), suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the mode an ordinary open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    fsync_directory(target.parent)
+
+
+def write_json_atomic(path: PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``path`` atomically (see :func:`write_bytes_atomic`).
+
+    Raises
+    ------
+    ValueError
+        If ``obj`` cannot be written as JSON.
+    """
+    try:
+        text = json.dumps(obj, indent=2)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"obj must be JSON-serializable; got {type(obj).__name__}: {error}") from None
+    write_bytes_atomic(path, (text + "\n").encode("utf-8"))
+
+
+def remove_stale_temp_files(path: PathLike) -> None:
+    """Delete temporary files left beside ``path`` by a writer that was killed.
+
+    Only call this while no other writer of ``path`` can be running (e.g. under its lock).
+    """
+    target = Path(path)
+    for leftover in target.parent.glob(_temp_prefix(target) + "*" + _TEMP_SUFFIX):
+        leftover.unlink(missing_ok=True)
+
+
+def _json_safe(arguments: Any) -> dict[str, Any]:
+    """Return ``arguments`` as they read back from JSON, or raise ValueError."""
+    if not isinstance(arguments, dict) or not all(isinstance(key, str) for key in arguments):
+        raise ValueError(f"arguments must be a dict with str keys; got {arguments!r}.")
+    try:
+        return json.loads(json.dumps(arguments, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"arguments must hold only JSON-safe values; {error}.") from None
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Describe each key whose value differs, as ``key: old -> new``."""
+    def shown(arguments: dict[str, Any], key: str) -> str:
+        return repr(arguments[key]) if key in arguments else "<absent>"
+
+    keys = list(old) + [key for key in new if key not in old]
+    return [f"{key}: {shown(old, key)} -> {shown(new, key)}" for key in keys
+            if key not in old or key not in new or old[key] != new[key]]
+
+
+class ProjectDir:
+    """The directory of one search project.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The project directory. Nothing is created until :meth:`create` or
+        :meth:`check_or_write_manifest` is called.
+
+    Examples
+    --------
+    >>> project = ProjectDir("/tmp/ames").create()           # doctest: +SKIP
+    >>> project.model_path(3, 0).name                         # doctest: +SKIP
+    'tr_0000000000000003_subtrial_0000000000000000.keras'
+    """
+
+    write_bytes_atomic = staticmethod(write_bytes_atomic)
+    write_json_atomic = staticmethod(write_json_atomic)
+    trial_stem = staticmethod(trial_stem)
+
+    def __init__(self, root: PathLike) -> None:
+        if not isinstance(root, (str, os.PathLike)) or str(root) == "":
+            raise ValueError(f"root must be a non-empty path; got {root!r}.")
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"ProjectDir({str(self.root)!r})"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where the trained models (``.keras``) go."""
+        return self.root / MODELS_DIR
+
+    @property
+    def architectures_dir(self) -> Path:
+        """Where the wiring plans (``.json``) go."""
+        return self.root / ARCHITECTURES_DIR
+
+    @property
+    def graphs_dir(self) -> Path:
+        """Where the network drawings (``.html``) go."""
+        return self.root / GRAPHS_DIR
+
+    @property
+    def oracle_path(self) -> Path:
+        """The oracle CSV."""
+        return self.root / ORACLE_NAME
+
+    @property
+    def manifest_path(self) -> Path:
+        """The search manifest, ``search_config.json``."""
+        return self.root / MANIFEST_NAME
+
+    def create(self) -> "ProjectDir":
+        """Create the root and its ``models``, ``model_architectures`` and ``model_graphs``.
+
+        Returns
+        -------
+        ProjectDir
+            ``self``, for chaining.
+        """
+        for directory in (self.root, self.models_dir, self.architectures_dir, self.graphs_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def model_path(self, trial: int, subtrial: int) -> Path:
+        """Return ``models/tr_<trial>_subtrial_<subtrial>.keras``."""
+        return self.models_dir / f"{trial_stem(trial, subtrial)}.keras"
+
+    def architecture_path(self, trial: int, subtrial: int) -> Path:
+        """Return ``model_architectures/tr_<trial>_subtrial_<subtrial>.json``."""
+        return self.architectures_dir / f"{trial_stem(trial, subtrial)}.json"
+
+    def graph_path(self, trial: int, subtrial: int) -> Path:
+        """Return ``model_graphs/tr_<trial>_subtrial_<subtrial>.html``."""
+        return self.graphs_dir / f"{trial_stem(trial, subtrial)}.html"
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        """Return the stored search arguments, or None when there is no manifest.
+
+        Raises
+        ------
+        ValueError
+            If the manifest is not a JSON object.
+        """
+        if not self.manifest_path.exists():
+            return None
+        try:
+            stored = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{self.manifest_path} is not valid JSON ({error}); use a new project_name "
+                "or overwrite=True.") from None
+        if not isinstance(stored, dict):
+            raise ValueError(f"{self.manifest_path} must hold a JSON object; got {stored!r}.")
+        return stored
+
+    def check_or_write_manifest(self, arguments: dict[str, Any], overwrite: bool) -> bool:
+        """Make sure this directory belongs to a search started with ``arguments``.
+
+        Parameters
+        ----------
+        arguments : dict
+            The search's arguments, as JSON-safe values (str keys; numbers, strings,
+            booleans, None, lists and dicts; no NaN).
+        overwrite : bool
+            If True, delete what an earlier search left here (see :meth:`clear`) and
+            start afresh.
+
+        Returns
+        -------
+        bool
+            True when an identical manifest already existed, i.e. the search resumes.
+
+        Raises
+        ------
+        ValueError
+            If the directory holds a search with different arguments (each differing key
+            is listed with its old and new value), or an ``oracle.csv`` without a manifest
+            (made by the original library), and ``overwrite`` is False.
+        """
+        if not isinstance(overwrite, bool):
+            raise ValueError(f"overwrite must be a bool; got {overwrite!r}.")
+        wanted = _json_safe(arguments)
+        if overwrite:
+            self.clear()
+        else:
+            stored = self.read_manifest()
+            if stored is not None:
+                changes = _differences(stored, wanted)
+                if not changes:
+                    logger.info("Resuming the search in %s.", self.root)
+                    return True
+                raise ValueError(
+                    f"The project {self.root} was started with different arguments: "
+                    + "; ".join(changes)
+                    + ". Use a new project_name, or overwrite=True to replace it.")
+            if self.oracle_path.exists():
+                raise ValueError(
+                    f"The project {self.root} has an {ORACLE_NAME} but no {MANIFEST_NAME} "
+                    "(it was made by the original Cerebros or by hand), so it cannot be "
+                    "resumed. Use a new project_name, or overwrite=True to replace it.")
+        self.create()
+        write_json_atomic(self.manifest_path, wanted)
+        return False
+
+    def clear(self) -> None:
+        """Delete the files Cerebros made here: oracle, manifest and trial files.
+
+        Temporary files left by a killed writer go too. Files whose names Cerebros does
+        not use are left alone, and so are the directories and the oracle's lock file
+        (deleting a lock another process may hold would break its exclusion).
+        """
+        for name in (ORACLE_NAME, MANIFEST_NAME):
+            (self.root / name).unlink(missing_ok=True)
+            if self.root.is_dir():
+                remove_stale_temp_files(self.root / name)
+        removed = 0
+        for directory in (self.models_dir, self.architectures_dir, self.graphs_dir):
+            if not directory.is_dir():
+                continue
+            for entry in directory.iterdir():
+                if _TRIAL_FILE.match(entry.name) and entry.is_file():
+                    entry.unlink()
+                    removed += 1
+        logger.info("Cleared the project %s (%d trial files removed).", self.root, removed)

@@ -1,0 +1,1 @@
+"""SimpleCerebrosRandomSearch (original import path)."""

@@ -1,0 +1,211 @@
+"""Run one trial: materialize a planned network, compile, fit, and report what happened.
+
+The trial runner knows the model and the data; it does not know the oracle's file format:
+it returns a :class:`~cerebros.oracle.TrialRecord` and the saved model's bytes, and the
+search loop (which owns the project directory) records them.  Tasks and outcomes are plain
+picklable data, so the same function runs inline, in a worker process or as a Ray task.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from cerebros.data import PreparedData
+from cerebros.oracle import COMPLETED, FAILED, TrialRecord, normalize_direction, now_iso
+
+__all__ = ["TrainingConfig", "TrialTask", "TrialOutcome", "run_trial", "serialize_objects",
+           "available_metric_names", "failed_outcome"]
+
+logger = logging.getLogger(__name__)
+
+
+def serialize_objects(objects: Any) -> Any:
+    """Keras losses/metrics as picklable configs (strings pass unchanged)."""
+    import keras
+
+    if objects is None or isinstance(objects, str):
+        return objects
+    if isinstance(objects, (list, tuple)):
+        return [serialize_objects(o) for o in objects]
+    return keras.saving.serialize_keras_object(objects)
+
+
+def _deserialize(config: Any) -> Any:
+    import keras
+
+    if config is None or isinstance(config, str):
+        return config
+    if isinstance(config, list):
+        return [_deserialize(c) for c in config]
+    return keras.saving.deserialize_keras_object(config)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How every trial of a search is trained (all picklable)."""
+
+    epochs: int = 7
+    batch_size: int = 200
+    patience: int | None = 7
+    learning_rate: float = 0.005
+    loss: Any = "mse"
+    metrics: Any = None
+    metric_to_rank_by: str = "val_root_mean_squared_error"
+    direction: str = "minimize"
+    jit_compile: Any = None
+    steps_per_execution: int = 1
+    verbose: int = 0
+    deterministic: bool = False
+    callbacks: Sequence[Any] = field(default=())
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """One trial to run: its numbers, its network (``NeuralNetworkFuture.to_dict()``) and
+    the seed of its training randomness (shuffling, dropout)."""
+
+    trial_number: int
+    subtrial_number: int
+    plan: dict
+    model_name: str
+    seed: int
+    training: TrainingConfig
+
+
+@dataclass
+class TrialOutcome:
+    """What a trial produced: its oracle record and its saved ``.keras`` model (if any)."""
+
+    record: TrialRecord
+    model_bytes: bytes | None = None
+
+
+def _early_stopping(training: TrainingConfig, has_validation: bool):
+    import keras
+
+    if not training.patience:
+        return []
+    monitor = training.metric_to_rank_by
+    if monitor.startswith("val_") and not has_validation:
+        monitor = monitor[len("val_"):]
+    mode = "min" if normalize_direction(training.direction) == "minimize" else "max"
+    return [keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=int(training.patience),
+                                          restore_best_weights=True)]
+
+
+def _non_finite_epoch(history: dict[str, list[float]]) -> int | None:
+    for epoch, value in enumerate(history.get("loss", [])):
+        if not math.isfinite(float(value)):
+            return epoch
+    return None
+
+
+def _bare(arrays: list) -> Any:
+    """A one-element list as its element: single-input models take a bare array."""
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def _configure_determinism(deterministic: bool) -> None:
+    if deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
+    """Train ``task``'s network on ``data`` and return its record and model.
+
+    Any exception, and a loss that becomes NaN or infinite, gives a record with status
+    ``"failed"`` and the error; the exception does not propagate.  Keras state is cleared
+    before and after, so memory does not grow from trial to trial.
+    """
+    import keras
+
+    from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture
+
+    training = task.training
+    started, clock = now_iso(), time.perf_counter()
+    history: dict[str, list[float]] = {}
+    n_params, error, model_bytes = 0, "", None
+    keras.backend.clear_session(free_memory=True)
+    try:
+        _configure_determinism(training.deterministic)
+        keras.utils.set_random_seed(task.seed)
+        future = NeuralNetworkFuture.from_dict(
+            task.plan, loss=_deserialize(training.loss), metrics=_deserialize(training.metrics),
+            learning_rate=training.learning_rate, jit_compile=training.jit_compile,
+            steps_per_execution=training.steps_per_execution)
+        future.materialize()
+        model = future.compile_neural_network()
+        n_params = int(model.count_params())
+        validation = (_bare(data.x_val), _bare(data.y_val)) if data.x_val is not None else None
+        fit = model.fit(x=_bare(data.x_train), y=_bare(data.y_train), validation_data=validation,
+                        epochs=training.epochs, batch_size=training.batch_size,
+                        verbose=training.verbose, shuffle=True,
+                        callbacks=[*_early_stopping(training, validation is not None),
+                                   keras.callbacks.TerminateOnNaN(), *training.callbacks])
+        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+        bad_epoch = _non_finite_epoch(history)
+        if bad_epoch is not None:
+            error = f"loss became {history['loss'][bad_epoch]} at epoch {bad_epoch}"
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "model.keras")
+                model.save(path)
+                with open(path, "rb") as handle:
+                    model_bytes = handle.read()
+    except Exception as exc:  # a failed trial is data, not a crash of the search
+        logger.debug("trial %s/%s failed", task.trial_number, task.subtrial_number, exc_info=True)
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        keras.backend.clear_session(free_memory=True)
+        gc.collect()
+    record = TrialRecord(
+        trial_number=task.trial_number, subtrial_number=task.subtrial_number,
+        model_name=task.model_name, status=FAILED if error else COMPLETED,
+        started_at=started, ended_at=now_iso(), wall_time_s=time.perf_counter() - clock,
+        n_params=n_params, error=error, history=history)
+    return TrialOutcome(record, None if error else model_bytes)
+
+
+def failed_outcome(task: TrialTask, error: str, started_at: str | None = None) -> TrialOutcome:
+    """The outcome of a trial that could not report itself (e.g. its worker died)."""
+    ended = now_iso()
+    return TrialOutcome(TrialRecord(
+        trial_number=task.trial_number, subtrial_number=task.subtrial_number,
+        model_name=task.model_name, status=FAILED, started_at=started_at or ended,
+        ended_at=ended, wall_time_s=0.0, n_params=0, error=error, history={}))
+
+
+def available_metric_names(input_widths: Sequence[int], output_widths: Sequence[int], loss: Any,
+                           metrics: Any, has_validation: bool) -> list[str]:
+    """The history keys a search's compiled models will produce, found by compiling a tiny
+    stand-in model with the same inputs, outputs, loss and metrics."""
+    import keras
+    import numpy as np
+
+    from cerebros.neuralnetworkfuture.neural_network_future import metrics_for_outputs
+
+    inputs = [keras.Input(shape=(int(w),), name=f"in_{i}") for i, w in enumerate(input_widths)]
+    joined = inputs[0] if len(inputs) == 1 else keras.layers.Concatenate()(inputs)
+    outputs = [keras.layers.Dense(int(w), name=f"out_{i}")(joined)
+               for i, w in enumerate(output_widths)]
+    model = keras.Model(inputs if len(inputs) > 1 else inputs[0],
+                        outputs if len(outputs) > 1 else outputs[0])
+    model.compile(optimizer="sgd", loss=_deserialize(serialize_objects(loss)),
+                  metrics=metrics_for_outputs(_deserialize(serialize_objects(metrics)),
+                                              model.output_names))
+    x = [np.zeros((2, int(w)), "float32") for w in input_widths]
+    y = [np.zeros((2, int(w)), "float32") for w in output_widths]
+    logs = model.test_on_batch(x if len(x) > 1 else x[0], y if len(y) > 1 else y[0],
+                               return_dict=True)
+    names = list(logs)
+    keras.backend.clear_session()
+    return names + [f"val_{n}" for n in names] if has_validation else names

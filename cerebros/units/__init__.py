@@ -1,0 +1,1 @@
+"""Unit types of a Cerebros spec (original import path ``cerebros.units.units``)."""

@@ -1,0 +1,219 @@
+"""NeuralNetworkFuture: spec → plan → Keras model, with the original's API."""
+
+import json
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from cerebros.config import WiringConfig
+from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture
+from cerebros.units.units import DenseUnit, FinalDenseUnit, InputUnit
+
+GATED = dict(p_lateral_connection=0.9, num_lateral_connection_tries_per_unit=3,
+             gate_after_n_lateral_connections=1, max_consecutive_lateral_connections=5)
+
+
+def spec_of(inputs, hidden, outputs):
+    spec = {"0": [{"1": InputUnit} for _ in inputs]}
+    for k, level in enumerate(hidden, start=1):
+        spec[str(k)] = [{str(n): DenseUnit} for n in level]
+    spec[str(len(hidden) + 1)] = [{str(n): FinalDenseUnit} for n in outputs]
+    return spec
+
+
+def future(inputs=(6,), hidden=((4, 3), (2, 5, 3)), outputs=(1,), **kwargs):
+    return NeuralNetworkFuture(input_shapes=[(w,) for w in inputs], output_shapes=list(outputs),
+                               neural_network_spec=spec_of(inputs, hidden, outputs),
+                               project_name="t", trial_number=1, subtrial_number=2, **kwargs)
+
+
+def test_original_import_paths_and_short_forms():
+    from cerebros import (DenseAutoMlStructuralComponent, DenseLateralConnectivity,  # noqa: F401
+                          DenseLevel, FinalDenseLevel, InputLevel, NeuralNetworkFuture as Short,
+                          simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay)
+    from cerebros.denseautomlstructuralcomponent.dense_automl_structural_component import (  # noqa: F401
+        DenseAutoMlStructuralComponent as D, DenseLateralConnectivity as L, simple_sigmoid as s)
+    from cerebros.levels.levels import DenseLevel as DL, FinalDenseLevel as FL, InputLevel as IL  # noqa: F401
+    from cerebros.units.units import Unit  # noqa: F401
+    assert Short is NeuralNetworkFuture and s(0.0) == 0.5
+    assert D().maximum_skip_connection_depth == 7 and L().p_lateral_connection == 0.97
+
+
+def layer_graph(model):
+    edges = {}
+    for layer in model.layers:
+        for node in layer._inbound_nodes:
+            for tensor in node.input_tensors:
+                edges.setdefault(tensor._keras_history[0].name, set()).add(layer.name)
+    return edges
+
+
+def reachable(starts, edges):
+    seen, todo = set(starts), list(starts)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_every_layer_lies_on_an_input_to_output_path(fused):
+    nnf = future(hidden=((4, 3, 2), (2, 5), (3, 3, 3)), outputs=(1, 2), inputs=(6, 3),
+                 fused_units=fused, **GATED)
+    model = nnf.materialize()
+    edges = layer_graph(model)
+    reverse = {}
+    for src, dsts in edges.items():
+        for d in dsts:
+            reverse.setdefault(d, set()).add(src)
+    from_inputs = reachable([t._keras_history[0].name for t in model.inputs], edges)
+    to_outputs = reachable([t._keras_history[0].name for t in model.outputs], reverse)
+    names = {layer.name for layer in model.layers}
+    assert names == from_inputs & to_outputs
+    assert len(names) == len(model.layers), "layer names are unique"
+    assert all(re.fullmatch(r"in_\d+|(out_\d+|u\d+_\d+)(_cat|_bn|_drop|_dense)?|gate\d+_\d+", n) for n in names)
+    assert any(n.startswith("gate") for n in names), "gated laterals are applied"
+
+
+def test_plan_is_pure_data_and_levels_describe_it():
+    nnf = future(**GATED)
+    plan = nnf.plan()
+    assert nnf.materialized_neural_network is None
+    data = nnf.to_dict()
+    json.dumps(data)
+    assert [[u["kind"] for u in level] for level in data["levels"]] == [
+        ["input"], ["dense", "dense"], ["dense"] * 3, ["final"]]
+    assert data["levels"][0][0]["n_neurons"] == 6
+    assert len(data["connections"]) == len(plan.connections)
+    unit = nnf.levels_unmaterialized[2].parallel_units[2]
+    assert len(unit.predecessor_connectivity_future) + len(unit.lateral_connectivity_future) == \
+        sum(c["to"] == [2, 2] for c in data["connections"])
+
+
+def test_same_seed_same_plan_and_weights_different_seed_differs():
+    a, b, c = future(seed=5), future(seed=5), future(seed=6)
+    assert a.plan() == b.plan() and a.plan() != c.plan()
+    wa, wb = a.materialize().get_weights(), b.materialize().get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
+    wc = future(seed=6).materialize().get_weights()
+    assert not all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(wa, wc))
+
+
+def test_from_dict_rebuilds_the_same_architecture_without_resampling():
+    original = future(seed=11, **GATED)
+    data = json.loads(json.dumps(original.to_dict()))
+    restored = NeuralNetworkFuture.from_dict(data)
+    assert restored.plan().connections == original.plan().connections
+    assert restored.to_dict() == original.to_dict()
+    m1, m2 = original.materialize(), restored.materialize()
+    assert [l.name for l in m1.layers] == [l.name for l in m2.layers]
+    x = np.random.default_rng(0).random((8, 6)).astype("float32")
+    np.testing.assert_array_equal(m1.predict(x, verbose=0), m2.predict(x, verbose=0))
+
+
+def test_fused_and_unfused_models_compute_the_same_function():
+    fused, plain = future(seed=3, **GATED), future(seed=3, fused_units=False, **GATED)
+    x = np.random.default_rng(1).normal(size=(32, 6)).astype("float32")
+    mf, mp = fused.materialize(), plain.materialize()
+    np.testing.assert_allclose(mf(x, training=True), mp(x, training=True), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(mf.predict(x, verbose=0), mp.predict(x, verbose=0), rtol=1e-5, atol=1e-5)
+    assert mf.count_params() == mp.count_params()
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"bnorm_or_dropout": "dropout"}])
+def test_small_model_fits_one_epoch(kwargs):
+    nnf = future(inputs=(4, 2), outputs=(1, 3), **kwargs)
+    model = nnf.materialize()
+    nnf.compile_neural_network()
+    assert model.optimizer.built, "optimizer variables are created before the first step"
+    if kwargs:
+        assert not any(isinstance(l, keras.layers.BatchNormalization) for l in model.layers)
+        assert any(isinstance(l, keras.layers.Dropout) for l in model.layers)
+    rng = np.random.default_rng(0)
+    x = [rng.random((64, 4), dtype=np.float32), rng.random((64, 2), dtype=np.float32)]
+    y = [x[0].sum(1, keepdims=True), np.concatenate([x[1], x[1][:, :1]], 1)]
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert [p.shape for p in model.predict(x, verbose=0)] == [(64, 1), (64, 3)]
+
+
+LOAD_SCRIPT = """
+import sys, numpy as np, keras, cerebros
+model = keras.models.load_model(sys.argv[1])
+np.save(sys.argv[2], model.predict(np.load(sys.argv[3]), verbose=0))
+"""
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_gated_model_saves_and_loads_without_custom_objects(tmp_path, fused):
+    nnf = future(seed=2, fused_units=fused, **GATED)
+    model = nnf.materialize()
+    nnf.compile_neural_network()
+    x = np.random.default_rng(2).random((16, 6), dtype=np.float32)
+    model.fit(x, x[:, :1], epochs=1, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    np.save(tmp_path / "x.npy", x)
+    subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(path), str(tmp_path / "y.npy"),
+                    str(tmp_path / "x.npy")], check=True, capture_output=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0))
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_compile_uses_adamw_with_the_original_weight_decay_and_does_not_force_xla():
+    nnf = future()
+    model = nnf.compile_neural_network()
+    assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    assert model.optimizer.weight_decay == pytest.approx(0.004)
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.005)
+    assert nnf.jit_compile is None
+
+
+def test_original_attributes_are_exposed():
+    nnf = future(maximum_skip_connection_depth=3)
+    assert nnf.maximum_skip_connection_depth == 3
+    assert nnf.name == "t_trial_0000000000000001_subtrial_0000000000000002"
+    with pytest.raises(AttributeError):
+        nnf.no_such_attribute
+
+
+BAD = [
+    (dict(neural_network_spec={"1": [{"1": FinalDenseUnit}]}), "no level '0'"),
+    (dict(neural_network_spec={"0": [{"1": InputUnit}], "2": [{"1": FinalDenseUnit}]}), "consecutive"),
+    (dict(neural_network_spec={"0": [{"1": InputUnit}], "1": [], "2": [{"1": FinalDenseUnit}]}),
+     "non-empty"),
+    (dict(neural_network_spec={"0": [{"1": InputUnit}], "1": [{"0": DenseUnit}],
+                               "2": [{"1": FinalDenseUnit}]}), "at least 1 neuron"),
+    (dict(input_shapes=[(6,), (2,)]), "input_shapes"),
+    (dict(output_shapes=[3]), "output_shapes"),
+    (dict(minimum_skip_connection_depth=4, maximum_skip_connection_depth=2),
+     "minimum_skip_connection_depth"),
+    (dict(predecessor_level_connection_affinity_factor_main=-1),
+     "predecessor_level_connection_affinity_factor_main"),
+    (dict(p_lateral_connection=1.5), "p_lateral_connection"),
+    (dict(predecessor_level_connection_affinity_factor_first_rounding_rule="round"), "'ceil' or 'floor'"),
+    (dict(merging_strategy="add"), "merging_strategy"),
+    (dict(activation="no_such_activation"), "activation"),
+    (dict(gate_activation_function=3), "gate_activation_function"),
+]
+
+
+@pytest.mark.parametrize("override, message", BAD)
+def test_bad_input_raises_a_clear_value_error(override, message):
+    arguments = dict(input_shapes=[(6,)], output_shapes=[1], project_name="p", trial_number=0,
+                     subtrial_number=0, neural_network_spec=spec_of((6,), ((3,),), (1,)))
+    arguments.update(override)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        NeuralNetworkFuture(**arguments)
+
+
+def test_wiring_config_validates_at_construction():
+    with pytest.raises(ValueError, match="num_lateral_connection_tries_per_unit"):
+        WiringConfig(num_lateral_connection_tries_per_unit=-1)
