@@ -93,8 +93,11 @@ class SimpleCerebrosRandomSearch:
         Passed to every trial's ``fit``.
     verbose : int
         0 silent, 1 a progress bar over trials, 2 also Keras' per-epoch output.
-    jit_compile, steps_per_execution, fused_units, bnorm_or_dropout, dropout_rate
+    jit_compile, fused_units, bnorm_or_dropout, dropout_rate
         As for :class:`~cerebros.neuralnetworkfuture.neural_network_future.NeuralNetworkFuture`.
+    steps_per_execution : int
+        Training steps per call into TensorFlow (default 32).  The batches, their order and
+        the results are the same as with 1; only per-call overhead is saved.
     allow_label_leakage : bool
         Do not refuse features that equal a label column.
     """
@@ -127,7 +130,7 @@ class SimpleCerebrosRandomSearch:
                  ray_address: str | None = None, overwrite: bool = False,
                  deterministic: bool = False, max_consecutive_failed_trials: int = 3,
                  callbacks: Sequence[Any] | None = None, verbose: int = 1, jit_compile=None,
-                 steps_per_execution: int = 1, fused_units: bool = True,
+                 steps_per_execution: int = 32, fused_units: bool = True,
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():

@@ -1,0 +1,229 @@
+"""Core costs of one large Cerebros network: planning, materializing, compiling, training.
+
+The network is the original benchmark's: 10 hidden levels of 10 DenseUnits each (neurons
+drawn from 1..25 with a fixed generator), one input unit of width 38 and one output, wired
+with ``first=19.613``, ``main=0.5518``, ``p_lateral=0.36014``, 11 lateral tries per unit and
+at most 34 consecutive laterals (other wiring arguments at their defaults).
+
+Measured, in this order and in one process:
+
+* ``plan()`` alone (pure Python), median of ``--plan-repeats``;
+* plan + materialize, fused and unfused units, median of ``--repeats``;
+* a reference: bare Keras creating 101 BatchNormalization + Dense pairs on Inputs;
+* compile + first epoch and a steady epoch (median of ``--epochs`` more epochs), fused and
+  unfused, ``jit_compile=False``, on synthetic data (1900 × 38 training rows, batch 93,
+  ``steps_per_execution=32`` as in a search); ``--xla`` adds one fused run with XLA;
+* the TensorFlow ops of one traced train step (graph nodes, function library included);
+* the growth of plan and materialize with size: 20×20, 35×35 and 50×50 levels × units,
+  with the number of connections and the time per connection.
+
+Run: ``python benchmarks/bench_core.py`` (about 2–4 minutes on 2 shared cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (markdown_table, median_time, print_header, quiet_tensorflow,  # noqa: E402
+                     setup_logging, timed)
+
+quiet_tensorflow()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from cerebros import NeuralNetworkFuture  # noqa: E402
+from cerebros.spec import NetworkSpec  # noqa: E402
+
+logger = logging.getLogger("bench_core")
+
+INPUT_WIDTH = 38
+WIRING = dict(predecessor_level_connection_affinity_factor_first=19.613,
+              predecessor_level_connection_affinity_factor_main=0.5518,
+              p_lateral_connection=0.36014, num_lateral_connection_tries_per_unit=11,
+              max_consecutive_lateral_connections=34)
+SPEC_SEED = 12345
+WIRING_SEED = 8675309
+
+
+def grid_spec(levels: int, units: int, seed: int = SPEC_SEED) -> dict:
+    """``levels`` hidden levels of ``units`` DenseUnits, neurons drawn from 1..25."""
+    rng = np.random.default_rng(seed)
+    hidden = [tuple(int(w) for w in rng.integers(1, 26, size=units)) for _ in range(levels)]
+    return NetworkSpec(((INPUT_WIDTH,), *hidden, (1,))).to_original()
+
+
+def future(spec: dict, fused: bool = True, jit_compile=False) -> NeuralNetworkFuture:
+    return NeuralNetworkFuture(input_shapes=[(INPUT_WIDTH,)], output_shapes=[1],
+                               neural_network_spec=spec, seed=WIRING_SEED, fused_units=fused,
+                               jit_compile=jit_compile, steps_per_execution=32, **WIRING)
+
+
+def reset() -> None:
+    keras.backend.clear_session(free_memory=True)
+    gc.collect()
+
+
+def bare_keras_pairs(n: int = 101, width: int = 10) -> None:
+    """Reference: ``n`` BatchNormalization + Dense pairs, each on its own Input."""
+    for _ in range(n):
+        x = keras.Input(shape=(INPUT_WIDTH,))
+        keras.layers.Dense(width)(keras.layers.BatchNormalization()(x))
+
+
+def count_train_step_ops(model: keras.Model, x: np.ndarray, y: np.ndarray) -> int:
+    """Graph nodes of one traced ``train_step`` (forward, gradients, optimizer update),
+    counting the nodes of every function in the graph's library too."""
+    spec_x = tf.TensorSpec((None, x.shape[1]), tf.float32)
+    spec_y = tf.TensorSpec((None, y.shape[1]), tf.float32)
+    step = tf.function(lambda a, b: model.train_step((a, b)))
+    graph_def = step.get_concrete_function(spec_x, spec_y).graph.as_graph_def()
+    return len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
+
+
+def train_timings(spec: dict, fused: bool, x, y, epochs: int, jit_compile=False) -> dict:
+    """Build, compile, fit one epoch (timed with compile), then ``epochs`` single epochs."""
+    reset()
+    net = future(spec, fused=fused, jit_compile=jit_compile)
+    build_s, _ = timed(net.materialize)
+    model = net.materialized_neural_network
+
+    def first():
+        net.compile_neural_network()
+        model.fit(x, y, epochs=1, batch_size=93, verbose=0, shuffle=True)
+
+    first_s, _ = timed(first)
+    steady = [timed(lambda: model.fit(x, y, epochs=1, batch_size=93, verbose=0,
+                                      shuffle=True))[0] for _ in range(epochs)]
+    ops = count_train_step_ops(model, x, y) if not jit_compile else float("nan")
+    result = {"build_s": build_s, "first_s": first_s, "steady_s": statistics.median(steady),
+              "steady_all": steady, "params": model.count_params(), "layers": len(model.layers),
+              "ops": ops}
+    reset()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--plan-repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of plan+materialize")
+    parser.add_argument("--epochs", type=int, default=5, help="steady epochs timed (median)")
+    parser.add_argument("--xla", action="store_true", help="also time one fused run with XLA")
+    parser.add_argument("--sizes", default="20,35,50",
+                        help="comma-separated N for the N-levels × N-units growth table")
+    args = parser.parse_args(argv)
+    setup_logging()
+    print_header("bench_core: plan, materialize, compile and train one large network")
+
+    spec = grid_spec(10, 10)
+    rows = []
+
+    # plan alone: a fresh future each time (construction untimed).
+    holder = {}
+    plan_s, _ = median_time(lambda: holder["f"].plan(), args.plan_repeats,
+                            setup=lambda: holder.update(f=future(spec)))
+    plan = holder["f"].plan()
+    counts = plan.counts()
+    n_connections = len(plan.connections)
+    logger.info("10x10 plan: %d connections %s", n_connections, counts)
+    rows.append(("plan() alone", plan_s, f"median of {args.plan_repeats}"))
+
+    for fused in (True, False):
+        name = "fused" if fused else "unfused"
+        median_s, times = median_time(lambda: future(spec, fused).materialize(), args.repeats,
+                                      setup=reset)
+        rows.append((f"plan + materialize ({name})", median_s,
+                     f"median of {args.repeats}: " + ", ".join(f"{t:.2f}" for t in times)))
+    reset()
+    bare_s, bare_times = median_time(bare_keras_pairs, args.repeats, setup=reset)
+    rows.append(("bare Keras: 101 BatchNormalization + Dense pairs (reference)", bare_s,
+                 f"median of {args.repeats}"))
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1900, INPUT_WIDTH)).astype("float32")
+    y = (x @ rng.normal(size=(INPUT_WIDTH, 1))).astype("float32")
+    trained = {}
+    for fused in (True, False):
+        name = "fused" if fused else "unfused"
+        trained[name] = train_timings(spec, fused, x, y, args.epochs)
+        logger.info("%s: %s", name, trained[name])
+    if args.xla:
+        trained["fused, XLA"] = train_timings(spec, True, x, y, max(2, args.epochs // 2),
+                                              jit_compile=True)
+        logger.info("fused XLA: %s", trained["fused, XLA"])
+
+    print(f"## 10 levels × 10 units ({n_connections} connections: {counts['vertical']} "
+          f"vertical, {counts['lateral']} lateral, {counts['gated']} gated; "
+          f"{trained['fused']['params']:,} parameters)")
+    print()
+    print(markdown_table(("stage", "seconds", "note"), rows))
+    print()
+    train_rows = []
+    for name, r in trained.items():
+        train_rows.append((name, r["layers"], r["build_s"], r["first_s"], r["steady_s"],
+                           r["ops"]))
+    print("Training on 1900 × 38 synthetic rows, batch 93 (21 steps/epoch), "
+          "steps_per_execution=32, jit_compile=False unless noted:")
+    print()
+    print(markdown_table(("units", "Keras layers", "materialize s", "compile + first epoch s",
+                          "steady epoch s (median)", "TF ops in one train step"), train_rows))
+    print()
+    f, u = trained["fused"], trained["unfused"]
+    ratio_rows = [
+        ("plan + materialize, unfused / fused",
+         rows[2][1] / rows[1][1]),
+        ("compile + first epoch, unfused / fused", u["first_s"] / f["first_s"]),
+        ("steady epoch, unfused / fused", u["steady_s"] / f["steady_s"]),
+        ("TF ops, unfused / fused", u["ops"] / f["ops"]),
+        ("plan + materialize (fused) / bare Keras 101 BN+Dense", rows[1][1] / bare_s),
+    ]
+    if "fused, XLA" in trained:
+        ratio_rows.append(("compile + first epoch, XLA / no XLA (fused)",
+                           trained["fused, XLA"]["first_s"] / f["first_s"]))
+    print(markdown_table(("ratio", "value"), ratio_rows))
+    print()
+
+    growth = []
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        reset()
+        big = grid_spec(n, n)
+        net = future(big)
+        plan_s, plan_n = timed(net.plan)
+        conns = len(plan_n.connections)
+        mat_s, model = timed(net.materialize)
+        layers = len(model.layers)
+        del model, net
+        reset()
+        growth.append((f"{n} × {n}", conns, plan_s, mat_s, 1e6 * plan_s / conns,
+                       1e6 * mat_s / conns, layers))
+        logger.info("%dx%d: %d connections, plan %.2fs, materialize %.2fs", n, n, conns, plan_s,
+                    mat_s)
+    print("Growth with size (fused units; one run each):")
+    print()
+    print(markdown_table(("levels × units", "connections", "plan s", "materialize s",
+                          "plan µs/connection", "materialize µs/connection", "Keras layers"),
+                         growth))
+    print()
+    aims = [("plan() < 50 ms", f"{plan_s_10(rows):.3f} s", plan_s_10(rows) < 0.05),
+            ("plan + materialize (fused) < 2.5 s", f"{rows[1][1]:.2f} s", rows[1][1] < 2.5),
+            ("compile + first epoch < 30 s (unfused)", f"{u['first_s']:.1f} s", u["first_s"] < 30),
+            ("compile + first epoch < 15 s (fused)", f"{f['first_s']:.1f} s", f["first_s"] < 15)]
+    print(markdown_table(("aim", "measured", "met"), aims))
+    return 0
+
+
+def plan_s_10(rows) -> float:
+    return rows[0][1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,532 @@
+"""The ``cerebros`` command line: search a CSV file, show a project's results, draw a trial.
+
+Three subcommands (``cerebros <command> --help`` describes each):
+
+``search``
+    Read a CSV file, use its numeric columns as features and one column as the target, run
+    a random architecture search and print the leaderboard and the best model's path.
+``show``
+    Print the leaderboard of an existing project folder and write its plots.
+``graph``
+    Write the interactive HTML drawing of one trial's network.
+
+Unlike the library, this module configures logging (``-v`` for INFO, ``-vv`` for DEBUG) and
+writes its results to stdout.  Errors become one line on stderr, ``cerebros: error: ...``,
+and exit code 2 (``--debug`` shows the traceback instead); an interrupt exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Quiets TensorFlow's C++ start-up messages in every process this command starts; it takes
+# effect in this process only if TensorFlow has not been imported yet.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__all__ = ["main", "build_parser", "CLASSES_FILE", "DEFAULT_PROJECTS_DIR", "MAX_AUTO_CLASSES"]
+
+logger = logging.getLogger(__name__)
+
+CLASSES_FILE = "classes.json"
+DEFAULT_PROJECTS_DIR = Path("cerebros-projects")
+MAX_AUTO_CLASSES = 20
+"""``--task auto`` treats an integer target with at most this many distinct values as classes."""
+
+_EXIT_ERROR = 2
+_EXIT_INTERRUPTED = 130
+_LOG_FORMAT = "%(name)s: %(levelname)s: %(message)s"
+_LEADERBOARD_COLUMNS = ("trial_number", "subtrial_number", "status", "best_epoch", "epochs_run",
+                        "levels", "units", "n_params", "wall_time_s")
+_SHORT_NAMES = {"trial_number": "trial", "subtrial_number": "subtrial"}
+
+
+class CommandError(ValueError):
+    """A problem with the command's arguments or input files, reported in one line."""
+
+
+# ------------------------------------------------------------------------------ parsing
+def _bounded_int(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _float_where(accept: Callable[[float], bool], expected: str) -> Callable[[str], float]:
+    """An argparse type: a number for which ``accept`` is true (``expected`` describes it)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if math.isnan(value) or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_float = _float_where(lambda v: 0 < v < math.inf, "a number > 0")
+_finite_float = _float_where(math.isfinite, "a finite number")
+_fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, unless it is "not given" (None, off, or a counter's 0)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        unset = action.default is None or action.default is False
+        if unset or "--verbose" in action.option_strings:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress: -v for INFO messages (and a progress bar for "
+                             "search), -vv for DEBUG messages (and Keras' per-epoch output)")
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error instead of one line")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cerebros`` command and its subcommands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Parses ``search``, ``show`` and ``graph`` arguments; the chosen command's function
+        is in the ``command`` attribute of the parsed namespace.
+    """
+    formatter = _HelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="cerebros", formatter_class=formatter,
+        description="Neural architecture search with Cerebros: search a CSV file for a good "
+                    "network, then inspect the results.",
+        epilog="Run 'cerebros <command> --help' for the options of a command.")
+    commands = parser.add_subparsers(title="commands", dest="command_name", metavar="<command>",
+                                     required=True)
+    common = _common_options()
+
+    search = commands.add_parser(
+        "search", parents=[common], formatter_class=formatter,
+        help="search architectures for predicting one column of a CSV file",
+        description="Search Cerebros architectures that predict --target from the numeric "
+                    "columns of a CSV file (other columns are dropped, with a warning). The "
+                    "rows are shuffled with --seed, the last --validation-split of them "
+                    "validate, and every trial is recorded in the project folder, so an "
+                    "interrupted search resumes when run again with the same arguments.")
+    search.add_argument("csv", type=Path, help="the CSV file, with a header row")
+    search.add_argument("--target", required=True, help="the column to predict")
+    search.add_argument("--project", type=Path, default=None,
+                        help="the project folder for oracle, models and plots "
+                             "(default: cerebros-projects/<name of the CSV file>)")
+    search.add_argument("--task", choices=("auto", "regression", "classification"),
+                        default="auto",
+                        help="what to predict; auto picks classification for a non-numeric "
+                             f"target or an integer one with at most {MAX_AUTO_CLASSES} "
+                             "distinct values, otherwise regression")
+    search.add_argument("--fillna", type=_finite_float, default=None, metavar="VALUE",
+                        help="fill missing feature values with VALUE (by default missing "
+                             "values are an error)")
+    search.add_argument("--no-shuffle", action="store_true",
+                        help="keep the file's row order, so the last rows validate (e.g. for "
+                             "time series)")
+    search.add_argument("--trials", type=_bounded_int(1), default=5, metavar="N",
+                        help="number of architectures (moieties) to sample")
+    search.add_argument("--tries-per-architecture", type=_bounded_int(1), default=1, metavar="N",
+                        help="wirings tried of each sampled architecture")
+    search.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
+                        help="most epochs per trial")
+    search.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
+                        help="stop a trial after P epochs without improvement of the ranking "
+                             "metric (0: never stop early)")
+    search.add_argument("--batch-size", type=_bounded_int(1), default=200, metavar="B",
+                        help="training batch size")
+    search.add_argument("--learning-rate", type=_positive_float, default=0.005, metavar="LR",
+                        help="learning rate of the AdamW optimizer")
+    search.add_argument("--validation-split", type=_fraction, default=0.35, metavar="F",
+                        help="fraction of the rows held out for validation, in [0, 1)")
+    search.add_argument("--seed", type=_bounded_int(0), default=8675309, metavar="S",
+                        help="seed of the shuffle, the sampled architectures and the weights")
+    search.add_argument("--min-levels", type=_bounded_int(1), default=2, metavar="N",
+                        help="fewest dense levels per network, the output level included")
+    search.add_argument("--max-levels", type=_bounded_int(1), default=7, metavar="N",
+                        help="most dense levels per network, the output level included")
+    search.add_argument("--min-units", type=_bounded_int(1), default=1, metavar="N",
+                        help="fewest units per level")
+    search.add_argument("--max-units", type=_bounded_int(1), default=4, metavar="N",
+                        help="most units per level")
+    search.add_argument("--min-neurons", type=_bounded_int(1), default=1, metavar="N",
+                        help="fewest neurons per unit")
+    search.add_argument("--max-neurons", type=_bounded_int(1), default=4, metavar="N",
+                        help="most neurons per unit")
+    search.add_argument("--backend", choices=("inline", "process", "ray"), default="inline",
+                        help="where trials run: in this process, in a process pool, or on Ray")
+    search.add_argument("--workers", type=_bounded_int(1), default=None, metavar="N",
+                        help="trials run at once by the process and ray backends "
+                             "(default: the backend's choice)")
+    search.add_argument("--overwrite", action="store_true",
+                        help="discard an earlier search in the project folder instead of "
+                             "resuming it")
+    search.add_argument("--top", type=_bounded_int(1), default=10, metavar="N",
+                        help="rows of the leaderboard to print")
+    search.set_defaults(command=_search)
+
+    show = commands.add_parser(
+        "show", parents=[common], formatter_class=formatter,
+        help="print the leaderboard of a project and write its plots",
+        description="Print the leaderboard of a search's project folder and write "
+                    "search_progress.png and learning_curves.png into it (plots need "
+                    "matplotlib: pip install 'cerebros[plots]').")
+    show.add_argument("project", type=Path, help="the project folder of a search")
+    show.add_argument("--top", type=_bounded_int(1), default=10, metavar="N",
+                      help="rows of the leaderboard to print")
+    show.add_argument("--no-plots", action="store_true", help="only print the leaderboard")
+    show.set_defaults(command=_show)
+
+    graph = commands.add_parser(
+        "graph", parents=[common], formatter_class=formatter,
+        help="write the interactive HTML drawing of one trial's network",
+        description="Draw the saved wiring plan of one trial as a self-contained HTML page.")
+    graph.add_argument("project", type=Path, help="the project folder of a search")
+    graph.add_argument("--trial", type=_bounded_int(0), required=True, metavar="N",
+                       help="the trial (architecture) number, as in the leaderboard")
+    graph.add_argument("--subtrial", type=_bounded_int(0), default=0, metavar="N",
+                       help="the subtrial (wiring try) number")
+    graph.add_argument("--output", type=Path, default=None, metavar="PATH",
+                       help="where to write the page (default: model_graphs/<trial>.html in "
+                            "the project folder)")
+    graph.set_defaults(command=_graph)
+    return parser
+
+
+# ------------------------------------------------------------------------------ data
+@dataclass(frozen=True)
+class _Task:
+    """How the target is learned: loss, metrics, ranking and output layer."""
+
+    kind: str
+    output_width: int
+    final_activation: str | None
+    loss: str
+    metrics: list[Any]
+    metric_to_rank_by: str
+    direction: str
+    classes: list[Any] | None = None
+
+
+def _read_table(csv: Path, target: str, fillna: float | None,
+                shuffle_seed: int | None) -> tuple["pd.DataFrame", "pd.Series"]:
+    """The numeric feature columns and the target column of ``csv``."""
+    import pandas as pd
+
+    if not csv.is_file():
+        problem = "is a directory" if csv.is_dir() else "does not exist"
+        raise CommandError(f"csv: {str(csv)!r} {problem}; pass the path of a CSV file.")
+    try:
+        table = pd.read_csv(csv)
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"csv: {str(csv)!r} is empty; it needs a header row and data "
+                           "rows.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise CommandError(f"csv: {str(csv)!r} could not be read as CSV ({error}).") from None
+    if target not in table.columns:
+        raise CommandError(f"--target: {str(csv)!r} has no column {target!r}; available columns: "
+                           f"{', '.join(map(str, table.columns))}.")
+    if len(table) == 0:
+        raise CommandError(f"csv: {str(csv)!r} has a header but no data rows.")
+    missing_target = int(table[target].isna().sum())
+    if missing_target:
+        raise CommandError(f"--target: column {target!r} is missing in {missing_target} of "
+                           f"{len(table)} rows; drop those rows from the CSV file first.")
+    if shuffle_seed is not None:
+        table = table.sample(frac=1.0, random_state=shuffle_seed).reset_index(drop=True)
+    candidates = table.drop(columns=[target])
+    features = candidates.select_dtypes(include=["number", "bool"])
+    dropped = [str(c) for c in candidates.columns if c not in features.columns]
+    if dropped:
+        logger.warning("dropped %d non-numeric column(s), encode them as numbers to use them: %s",
+                       len(dropped), ", ".join(dropped))
+    if features.shape[1] == 0:
+        raise CommandError(f"csv: {str(csv)!r} has no numeric column besides the target "
+                           f"{target!r}; the features must be numbers.")
+    if fillna is not None:
+        features = features.fillna(fillna)
+    else:
+        counts = features.isna().sum()
+        counts = counts[counts > 0]
+        if len(counts):
+            listed = ", ".join(f"{name!r} ({count})" for name, count in counts.items())
+            raise CommandError(f"csv: missing feature values in column(s) {listed}; pass "
+                               "--fillna VALUE to fill them, or clean the CSV file.")
+    logger.info("%d rows, %d feature columns: %s", len(features), features.shape[1],
+                ", ".join(map(str, features.columns)))
+    return features, table[target]
+
+
+def _choose_task(target: "pd.Series", requested: str, validation: bool = True) -> _Task:
+    """Loss, metrics, output layer and ranking for ``target`` and the ``--task`` choice.
+
+    Trials are ranked by the validation metric, or by the training metric when there are no
+    validation rows (``validation=False``).
+    """
+    import keras
+    import pandas as pd
+
+    prefix = "val_" if validation else ""
+    numeric = pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target)
+    kind = requested
+    if kind == "auto":
+        few_integers = (pd.api.types.is_integer_dtype(target)
+                        and target.nunique() <= MAX_AUTO_CLASSES)
+        kind = "classification" if not numeric or few_integers else "regression"
+        logger.info("--task auto chose %s for target %r", kind, target.name)
+    if kind == "regression":
+        if not numeric:
+            raise CommandError(f"--task regression needs a numeric target; column "
+                               f"{target.name!r} has dtype {target.dtype}. Use --task "
+                               "classification or auto.")
+        return _Task("regression", 1, None, "mse",
+                     [keras.metrics.RootMeanSquaredError(name="root_mean_squared_error")],
+                     f"{prefix}root_mean_squared_error", "minimize")
+    classes = pd.Categorical(target).categories.tolist()
+    if len(classes) < 2:
+        raise CommandError(f"--target: column {target.name!r} has a single value "
+                           f"({classes[0]!r}); classification needs at least 2 classes.")
+    if len(classes) == 2:
+        return _Task("classification", 1, "sigmoid", "binary_crossentropy",
+                     [keras.metrics.BinaryAccuracy(name="accuracy")], f"{prefix}accuracy",
+                     "maximize", classes)
+    return _Task("classification", len(classes), "softmax", "sparse_categorical_crossentropy",
+                 [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+                 f"{prefix}accuracy", "maximize", classes)
+
+
+def _class_codes(target: "pd.Series", classes: list[Any]) -> Any:
+    """The target as integer class ids ``0..k-1`` in the order of ``classes``."""
+    import pandas as pd
+
+    return pd.Categorical(target, categories=classes).codes.astype("int64")
+
+
+def _json_value(value: Any) -> Any:
+    """A class label as a JSON value (numpy scalars become Python numbers)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _classes_mapping(target: str, task: _Task) -> dict[str, Any] | None:
+    """The content of ``classes.json``: the target's name and the class of each output index."""
+    if task.classes is None:
+        return None
+    return {"target": target, "classes": [_json_value(c) for c in task.classes]}
+
+
+def _check_classes_file(project: Path, mapping: dict[str, Any] | None, overwrite: bool) -> None:
+    """Refuse to resume a search whose stored classes differ; forget them on overwrite."""
+    path = project / CLASSES_FILE
+    if overwrite:
+        path.unlink(missing_ok=True)
+        return
+    if mapping is None or not path.is_file():
+        return
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        stored = None
+    if stored != mapping:
+        raise CommandError(f"--project: {path} holds other classes than this search's "
+                           f"({mapping['classes']}); use another --project, or --overwrite to "
+                           "replace the earlier search.")
+
+
+# ------------------------------------------------------------------------------ output
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _seconds(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
+
+
+def _format_leaderboard(board: "pd.DataFrame") -> str:
+    """The leaderboard as a plain-text table (the failed trials' errors below it)."""
+    metric = board.attrs["metric"]
+    columns = [c for c in _LEADERBOARD_COLUMNS if c in board.columns]
+    columns.insert(columns.index("status") + 1, metric)
+    shown = board[columns].rename(columns=_SHORT_NAMES)
+    text = shown.to_string(index=False, na_rep="-", float_format=_number,
+                           formatters={"wall_time_s": _seconds})
+    failed = board[board["status"] == "failed"]
+    for row in failed.itertuples(index=False):
+        text += f"\ntrial {row.trial_number}/{row.subtrial_number} failed: {row.error}"
+    return text
+
+
+def _best_model_line(board: "pd.DataFrame") -> str | None:
+    completed = board[(board["status"] == "completed") & board[board.attrs["metric"]].notna()]
+    if completed.empty or not completed.iloc[0]["model_path"]:
+        return None
+    return f"best model: {completed.iloc[0]['model_path']}"
+
+
+def _print_leaderboard(board: "pd.DataFrame") -> None:
+    direction = "lower" if board.attrs["direction"] == "min" else "higher"
+    print(f"leaderboard ({board.attrs['metric']}, {direction} is better):")
+    print(_format_leaderboard(board))
+    line = _best_model_line(board)
+    if line is not None:
+        print(line)
+
+
+# ------------------------------------------------------------------------------ commands
+def _search(args: argparse.Namespace) -> int:
+    from cerebros.project import write_json_atomic
+    from cerebros.search import SimpleCerebrosRandomSearch
+
+    features, target = _read_table(args.csv, args.target, args.fillna,
+                                   None if args.no_shuffle else args.seed)
+    task = _choose_task(target, args.task, validation=args.validation_split > 0)
+    labels = target if task.classes is None else _class_codes(target, task.classes)
+    project = args.project if args.project is not None else DEFAULT_PROJECTS_DIR / args.csv.stem
+    described = (f"{len(task.classes)} classes" if task.classes is not None
+                 else f"target {args.target!r}")
+    print(f"cerebros: {task.kind} ({described}) from {features.shape[1]} feature columns and "
+          f"{len(features)} rows; project {project}")
+    progress = 2 if args.verbose >= 2 else int(args.verbose == 1 or sys.stdout.isatty())
+    search = SimpleCerebrosRandomSearch(
+        input_shapes=[(features.shape[1],)], output_shapes=[task.output_width],
+        training_data=[features], labels=[labels], validation_split=args.validation_split,
+        direction=task.direction, metric_to_rank_by=task.metric_to_rank_by,
+        minimum_levels=args.min_levels, maximum_levels=args.max_levels,
+        minimum_units_per_level=args.min_units, maximum_units_per_level=args.max_units,
+        minimum_neurons_per_unit=args.min_neurons, maximum_neurons_per_unit=args.max_neurons,
+        final_activation=task.final_activation,
+        number_of_architecture_moities_to_try=args.trials,
+        number_of_tries_per_architecture_moity=args.tries_per_architecture,
+        seed=args.seed, learning_rate=args.learning_rate, loss=task.loss, metrics=task.metrics,
+        epochs=args.epochs, patience=args.patience, project_name=str(project),
+        batch_size=args.batch_size, backend=args.backend, n_workers=args.workers,
+        overwrite=args.overwrite, verbose=progress)
+    mapping = _classes_mapping(args.target, task)
+    _check_classes_file(project, mapping, args.overwrite)
+    best = search.run_random_search()
+    if mapping is not None:
+        write_json_atomic(project / CLASSES_FILE, mapping)
+    _print_leaderboard(search.results_summary(top=args.top))
+    print(f"best {task.metric_to_rank_by}: {best:.6g}")
+    if mapping is not None:
+        print(f"classes: {project / CLASSES_FILE} (output index -> class)")
+    return 0
+
+
+def _check_project(project: Path) -> None:
+    if not project.is_dir():
+        raise CommandError(f"project: {str(project)!r} is not a directory; pass the project "
+                           "folder of a search (the --project of 'cerebros search').")
+
+
+def _show(args: argparse.Namespace) -> int:
+    from cerebros.results import load_results
+
+    _check_project(args.project)
+    _print_leaderboard(load_results(args.project, top=args.top))
+    if args.no_plots:
+        return 0
+    from cerebros.plots import write_plots
+
+    try:
+        paths = write_plots(args.project)
+    except ImportError:
+        print("cerebros: plots skipped: matplotlib is not installed "
+              "(pip install 'cerebros[plots]')", file=sys.stderr)
+        return 0
+    for path in paths:
+        print(f"plot: {path}")
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from cerebros.viz import plan_graph_from_project
+
+    _check_project(args.project)
+    path = plan_graph_from_project(args.project, args.trial, args.subtrial, path=args.output)
+    print(f"graph: {path}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ entry point
+def _configure_logging(verbosity: int) -> None:
+    """Send the ``cerebros`` loggers' records to stderr at the chosen level."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    package_logger = logging.getLogger("cerebros")
+    package_logger.setLevel(level)
+    if not any(getattr(h, "_cerebros_cli", False) for h in package_logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handler._cerebros_cli = True  # type: ignore[attr-defined]
+        package_logger.addHandler(handler)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, (ValueError, OSError)):
+        return text or type(error).__name__
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``cerebros`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; defaults to ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 2 on an error (bad arguments, unreadable input, a
+        failed search), 130 when interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help, or argparse's own usage error
+        code = exit_request.code
+        return code if isinstance(code, int) else (0 if code is None else _EXIT_ERROR)
+    _configure_logging(args.verbose)
+    try:
+        return args.command(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("cerebros: interrupted", file=sys.stderr)
+        return _EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - every failure becomes one line unless --debug
+        if args.debug:
+            raise
+        expected = isinstance(error, (ValueError, OSError))
+        hint = "" if expected else " (rerun with --debug for the traceback)"
+        print(f"cerebros: error: {_one_line(error)}{hint}", file=sys.stderr)
+        return _EXIT_ERROR

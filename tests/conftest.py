@@ -1,0 +1,35 @@
+"""Shared fixtures: small synthetic data and the arguments of a small, fast search."""
+
+import numpy as np
+import pytest
+
+from cerebros import DenseUnit
+
+
+@pytest.fixture
+def regression_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)).astype("float32")
+    y = (x[:, 0] - 2 * x[:, 1] + 0.1 * rng.normal(size=240)).astype("float32")
+    return x, y
+
+
+@pytest.fixture
+def small_search(regression_data, tmp_path):
+    """Keyword arguments of a small search (tiny networks, few epochs) in tmp_path."""
+    x, y = regression_data
+
+    def make(**overrides):
+        arguments = dict(
+            unit_type=DenseUnit, input_shapes=[(5,)], output_shapes=[1], training_data=[x],
+            labels=[y], validation_split=0.25, direction="minimize",
+            metric_to_rank_by="val_root_mean_squared_error", minimum_levels=2,
+            maximum_levels=3, minimum_units_per_level=1, maximum_units_per_level=2,
+            minimum_neurons_per_unit=1, maximum_neurons_per_unit=3,
+            number_of_architecture_moities_to_try=2, number_of_tries_per_architecture_moity=1,
+            epochs=2, patience=None, learning_rate=0.01, batch_size=32, seed=123,
+            project_name=str(tmp_path / "project"), verbose=0)
+        arguments.update(overrides)
+        return arguments
+
+    return make

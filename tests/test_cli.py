@@ -1,0 +1,284 @@
+"""The ``cerebros`` command line, run as ``python -m cerebros`` on tiny CSV files.
+
+Searches are tiny (a few trials of two epochs on small networks); the error paths that
+need no training call :func:`cerebros.cli.main` in this process, which is the same code the
+console script runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cerebros import cli
+
+TINY = ["--epochs", "2", "--max-levels", "3", "--max-units", "2", "--max-neurons", "4",
+        "--batch-size", "32"]
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cerebros", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("cerebros: error:")]
+
+
+def make_table(rows: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame({"x1": rng.normal(size=rows), "x2": rng.normal(size=rows),
+                          "x3": rng.integers(0, 5, rows),
+                          "name": [f"row {i}" for i in range(rows)]})
+    table["price"] = 3 * table.x1 - 2 * table.x2 + table.x3 + rng.normal(scale=0.1, size=rows)
+    return table
+
+
+def search_config(project: Path) -> dict:
+    return json.loads((project / "search_config.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def restore_cerebros_logger():
+    """main() configures the ``cerebros`` logger; keep that out of the other test files."""
+    package_logger = logging.getLogger("cerebros")
+    level, handlers = package_logger.level, list(package_logger.handlers)
+    yield
+    package_logger.setLevel(level)
+    package_logger.handlers[:] = handlers
+
+
+@pytest.fixture(scope="module")
+def regression_project(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    work = tmp_path_factory.mktemp("regression")
+    make_table().to_csv(work / "houses.csv", index=False)
+    done = run_cli("search", "houses.csv", "--target", "price", "--project", "proj",
+                   "--trials", "2", *TINY, cwd=work)
+    return work / "proj", done
+
+
+# ---------------------------------------------------------------------------- help
+def test_module_help_lists_the_commands(tmp_path):
+    done = run_cli("--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for command in ("search", "show", "graph"):
+        assert command in done.stdout
+
+
+@pytest.mark.parametrize("command, options", [
+    ("search", ["--target", "--project", "--trials", "--tries-per-architecture", "--epochs",
+                "--seed", "--patience", "--batch-size", "--learning-rate",
+                "--validation-split", "--min-levels", "--max-neurons", "--task", "--backend",
+                "--workers", "--overwrite", "--top", "--fillna", "--verbose", "--debug"]),
+    ("show", ["--top", "--no-plots"]),
+    ("graph", ["--trial", "--subtrial", "--output"]),
+])
+def test_command_help_describes_every_option(command, options, capsys):
+    assert cli.main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    for option in options:
+        assert option in text
+    # Every option has a help text: no option line stands alone without a description.
+    parser = cli.build_parser()
+    subparser = parser._subparsers._group_actions[0].choices[command]
+    assert all(action.help for action in subparser._actions)
+
+
+# ---------------------------------------------------------------------------- search
+def test_regression_search_end_to_end(regression_project):
+    project, done = regression_project
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "val_root_mean_squared_error" in done.stdout
+    assert "regression" in done.stdout
+    board_rows = [line for line in done.stdout.splitlines() if "completed" in line]
+    assert len(board_rows) == 2
+    assert (project / "oracle.csv").is_file()
+    models = sorted((project / "models").glob("*.keras"))
+    assert len(models) == 2
+    best = next(line for line in done.stdout.splitlines() if line.startswith("best model: "))
+    assert (project.parent / best.removeprefix("best model: ")).is_file()
+    config = search_config(project)
+    # x1, x2, x3 only: the target and the text column are not features.
+    assert config["input_widths"] == [3] and config["output_widths"] == [1]
+    assert config["loss"] == "'mse'" and "RootMeanSquaredError" in config["metrics"]
+    assert (config["metric_to_rank_by"], config["direction"]) == (
+        "val_root_mean_squared_error", "minimize")
+    assert "name" in done.stderr and "non-numeric" in done.stderr
+    assert not (project / "classes.json").exists()
+
+
+def test_binary_classification_uses_sigmoid_and_binary_accuracy(tmp_path):
+    table = make_table()
+    table["label"] = np.where(table.x1 + table.x2 > 0, "yes", "no")
+    table.drop(columns="price").to_csv(tmp_path / "deals.csv", index=False)
+    done = run_cli("search", "deals.csv", "--target", "label", "--trials", "1", *TINY,
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    project = tmp_path / "cerebros-projects" / "deals"  # the default project folder
+    config = search_config(project)
+    assert config["output_widths"] == [1] and config["final_activation"] == "sigmoid"
+    assert config["loss"] == "'binary_crossentropy'"
+    assert "BinaryAccuracy" in config["metrics"] and "'name': 'accuracy'" in config["metrics"]
+    assert (config["metric_to_rank_by"], config["direction"]) == ("val_accuracy", "maximize")
+    assert "val_accuracy" in done.stdout and "2 classes" in done.stdout
+    classes = json.loads((project / "classes.json").read_text(encoding="utf-8"))
+    assert classes == {"target": "label", "classes": ["no", "yes"]}
+
+
+def test_three_classes_use_softmax_and_sparse_labels(tmp_path):
+    table = make_table()
+    table["species"] = np.select([table.x1 > 0.5, table.x1 < -0.5], ["setosa", "virginica"],
+                                 "versicolor")
+    table.loc[[3, 17], "x2"] = np.nan
+    table.drop(columns="price").to_csv(tmp_path / "flowers.csv", index=False)
+    done = run_cli("search", "flowers.csv", "--target", "species", "--project", "proj",
+                   "--fillna", "0", "--trials", "1", *TINY, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    config = search_config(tmp_path / "proj")
+    assert config["output_widths"] == [3] and config["final_activation"] == "softmax"
+    assert config["loss"] == "'sparse_categorical_crossentropy'"
+    assert "SparseCategoricalAccuracy" in config["metrics"]
+    assert config["metric_to_rank_by"] == "val_accuracy"
+    assert "val_accuracy" in done.stdout and "3 classes" in done.stdout
+    classes = json.loads((tmp_path / "proj" / "classes.json").read_text(encoding="utf-8"))
+    assert classes["classes"] == ["setosa", "versicolor", "virginica"]
+
+
+@pytest.mark.parametrize("values, task, expected", [
+    ([0, 1, 2] * 10, "auto", ("classification", 3, "softmax")),
+    (list(range(30)), "auto", ("regression", 1, None)),
+    ([0.5, 1.5, 2.5] * 10, "auto", ("regression", 1, None)),
+    ([True, False] * 15, "auto", ("classification", 1, "sigmoid")),
+    (["a", "b"] * 15, "auto", ("classification", 1, "sigmoid")),
+    ([0, 1, 2] * 10, "regression", ("regression", 1, None)),
+    (list(range(30)), "classification", ("classification", 30, "softmax")),
+])
+def test_task_choice(values, task, expected):
+    chosen = cli._choose_task(pd.Series(values, name="y"), task)
+    assert (chosen.kind, chosen.output_width, chosen.final_activation) == expected
+
+
+def test_without_validation_rows_trials_rank_by_the_training_metric():
+    regression = cli._choose_task(pd.Series([0.5, 1.5, 2.5], name="y"), "auto", validation=False)
+    classes = cli._choose_task(pd.Series(["a", "b", "c"], name="y"), "auto", validation=False)
+    assert regression.metric_to_rank_by == "root_mean_squared_error"
+    assert classes.metric_to_rank_by == "accuracy"
+
+
+# ---------------------------------------------------------------------------- show, graph
+def test_show_prints_the_leaderboard_and_writes_plots(regression_project):
+    project, _ = regression_project
+    done = run_cli("show", project.name, "--top", "1", cwd=project.parent)
+    assert done.returncode == 0, done.stderr
+    assert "val_root_mean_squared_error" in done.stdout
+    assert len([line for line in done.stdout.splitlines() if "completed" in line]) == 1
+    plots = [Path(line.removeprefix("plot: ")) for line in done.stdout.splitlines()
+             if line.startswith("plot: ")]
+    assert {p.name for p in plots} == {"search_progress.png", "learning_curves.png"}
+    for plot in plots:
+        assert (project.parent / plot).read_bytes().startswith(b"\x89PNG")
+
+
+def test_show_without_matplotlib_still_prints_the_leaderboard(regression_project, capsys,
+                                                             monkeypatch):
+    project, _ = regression_project
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    assert cli.main(["show", str(project)]) == 0
+    out, err = capsys.readouterr()
+    assert "val_root_mean_squared_error" in out and "plot:" not in out
+    assert len(err.strip().splitlines()) == 1 and "matplotlib is not installed" in err
+
+
+def test_graph_writes_html(regression_project):
+    project, _ = regression_project
+    done = run_cli("graph", project.name, "--trial", "1", "--output", "net.html",
+                   cwd=project.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "graph: net.html"
+    page = (project.parent / "net.html").read_text(encoding="utf-8")
+    assert page.lstrip().lower().startswith("<html") and "vis.DataSet" in page
+
+
+# ---------------------------------------------------------------------------- errors
+def test_missing_csv_is_one_line_and_exit_2(tmp_path):
+    done = run_cli("search", "missing.csv", "--target", "price", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert error_lines(done.stderr) == [
+        "cerebros: error: csv: 'missing.csv' does not exist; pass the path of a CSV file."]
+
+
+def write_csv(directory: Path, table: pd.DataFrame) -> str:
+    path = directory / "data.csv"
+    table.to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("case", ["unknown target", "nan feature", "nan target",
+                                  "one class", "show bad dir", "graph bad trial",
+                                  "min above max", "bad fraction"])
+def test_errors_are_one_line_with_exit_2(case, tmp_path, capsys):
+    table = make_table(rows=40)
+    if case == "unknown target":
+        argv = ["search", write_csv(tmp_path, table), "--target", "cost"]
+        expected = ["no column 'cost'", "x1, x2, x3, name, price"]
+    elif case == "nan feature":
+        table.loc[5, "x2"] = np.nan
+        argv = ["search", write_csv(tmp_path, table), "--target", "price"]
+        expected = ["'x2' (1)", "--fillna"]
+    elif case == "nan target":
+        table.loc[5, "price"] = np.nan
+        argv = ["search", write_csv(tmp_path, table), "--target", "price"]
+        expected = ["'price' is missing in 1 of 40 rows"]
+    elif case == "one class":
+        table["kind"] = "same"
+        argv = ["search", write_csv(tmp_path, table), "--target", "kind"]
+        expected = ["at least 2 classes"]
+    elif case == "show bad dir":
+        argv = ["show", str(tmp_path / "nowhere")]
+        expected = ["is not a directory"]
+    elif case == "graph bad trial":
+        argv = ["graph", str(tmp_path), "--trial", "3"]
+        expected = ["no saved plan for trial=3"]
+    elif case == "min above max":  # raised by the library, reported the same way
+        argv = ["search", write_csv(tmp_path, table), "--target", "price", "--min-levels", "4",
+                "--max-levels", "3"]
+        expected = ["minimum_levels must be <= maximum_levels"]
+    else:
+        argv = ["search", write_csv(tmp_path, table), "--target", "price",
+                "--validation-split", "1.5"]
+        expected = ["--validation-split", "[0, 1)"]
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    if case == "bad fraction":  # argparse's own usage error
+        assert "usage:" in err
+    else:
+        assert len(error_lines(err)) == 1 and err.strip().splitlines()[-1].startswith(
+            "cerebros: error:")
+    for part in expected:
+        assert part in err
+
+
+def test_debug_shows_the_exception(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        cli.main(["search", str(tmp_path / "missing.csv"), "--target", "y", "--debug"])
+
+
+def test_interrupt_exits_130(tmp_path, capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_show", interrupted)
+    assert cli.main(["show", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip() == "cerebros: interrupted"

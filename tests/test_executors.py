@@ -1,0 +1,76 @@
+"""Parallel trials: a real process pool and a real local Ray instance."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import trial_callbacks
+from cerebros import SimpleCerebrosRandomSearch
+from trial_callbacks import KillWorkerOnTrial
+
+COLUMNS = ["trial_number", "subtrial_number", "epoch", "loss", "val_loss", "n_params", "status"]
+
+
+def oracle_of(project):
+    frame = pd.read_csv(project / "oracle.csv")
+    return frame[COLUMNS].sort_values(["trial_number", "subtrial_number", "epoch"]).reset_index(drop=True)
+
+
+def test_process_pool_gives_the_inline_results(small_search, tmp_path):
+    common = dict(number_of_architecture_moities_to_try=3, deterministic=True)
+    inline = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "inline"), **common))
+    pooled = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "pool"),
+                                                       backend="process", n_workers=2, **common))
+    best_inline, best_pooled = inline.run_random_search(), pooled.run_random_search()
+    a, b = oracle_of(tmp_path / "inline"), oracle_of(tmp_path / "pool")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-5)
+    assert best_pooled == pytest.approx(best_inline, rel=1e-5)
+    assert Path(pooled.best_model_path).name == Path(inline.best_model_path).name
+    assert isinstance(pooled.get_best_model(), keras.Model)
+
+
+def test_a_killed_worker_costs_only_its_own_trial(small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=4, backend="process", n_workers=2,
+        callbacks=[KillWorkerOnTrial(1)]))
+    search.run_random_search()
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    status = frame.groupby("trial_number").status.first().to_dict()
+    assert status == {0: "completed", 1: "failed", 2: "completed", 3: "completed"}
+    assert "WorkerDied" in frame[frame.trial_number == 1].error.iloc[0]
+    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 3
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # Test-only callbacks are not installed in the workers' environment: ship them by value.
+    ray.cloudpickle.register_pickle_by_value(trial_callbacks)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_search_completes_with_a_loadable_best_model(ray_session, small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, backend="ray", deterministic=True))
+    best = search.run_random_search()
+    frame = oracle_of(tmp_path / "project")
+    assert (frame.status == "completed").all() and frame.trial_number.nunique() == 3
+    assert best == pytest.approx(pd.read_csv(tmp_path / "project" / "oracle.csv")
+                                 .val_root_mean_squared_error.min())
+    model = search.get_best_model()
+    assert model.predict(np.zeros((2, 5), "float32"), verbose=0).shape == (2, 1)
+    assert ray_session.is_initialized(), "a search joining a running Ray leaves it running"
+
+
+def test_ray_worker_killed_mid_trial_loses_only_that_trial(ray_session, small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, backend="ray", callbacks=[KillWorkerOnTrial(0)]))
+    search.run_random_search()
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    status = frame.groupby("trial_number").status.first().to_dict()
+    assert status == {0: "failed", 1: "completed", 2: "completed"}

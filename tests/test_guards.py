@@ -1,0 +1,66 @@
+"""Every bad search argument is refused with a clear ValueError before any file is written."""
+
+import re
+
+import numpy as np
+import pytest
+
+from cerebros import SimpleCerebrosRandomSearch
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(100, 5)).astype("float32")
+Y = X[:, 0] * 2 + 1
+X_NAN = X.copy()
+X_NAN[7, 3] = np.nan
+
+CASES = {
+    "input shapes": (dict(input_shapes=[(4,)]), "input_shapes"),
+    "two shapes one input": (dict(input_shapes=[(5,), (2,)]), "input_shapes"),
+    "lengths differ": (dict(labels=[Y[:90]]), "labels"),
+    "nan in data": (dict(training_data=[X_NAN]), "training_data[0]"),
+    "nan column named": (dict(training_data=[X_NAN]), "column 3"),
+    "inf in labels": (dict(labels=[np.where(np.arange(100) == 3, np.inf, Y)]), "labels[0]"),
+    "empty data": (dict(training_data=[X[:0]], labels=[Y[:0]]), "has 0 rows"),
+    "validation split 1": (dict(validation_split=1.0), "validation_split"),
+    "validation split negative": (dict(validation_split=-0.1), "validation_split"),
+    "validation data shape": (dict(validation_split=0.0, validation_data=([X[:10, :4]], [Y[:10]])),
+                              "validation_data"),
+    "direction": (dict(direction="sideways"), "direction"),
+    "metric": (dict(metric_to_rank_by="val_accuracy"), "val_root_mean_squared_error"),
+    "levels": (dict(minimum_levels=4, maximum_levels=2), "minimum_levels"),
+    "units": (dict(minimum_units_per_level=3, maximum_units_per_level=1), "minimum_units_per_level"),
+    "neurons": (dict(minimum_neurons_per_unit=5, maximum_neurons_per_unit=2), "minimum_neurons_per_unit"),
+    "leakage": (dict(training_data=[np.column_stack([X, Y])], input_shapes=[(6,)]),
+                "allow_label_leakage"),
+    "rounding rule": (dict(predecessor_level_connection_affinity_factor_main_rounding_rule="round"),
+                      "predecessor_level_connection_affinity_factor_main_rounding_rule"),
+    "p lateral": (dict(p_lateral_connection=2), "p_lateral_connection"),
+    "activation": (dict(activation="nope"), "activation"),
+    "backend": (dict(backend="gpu-cluster"), "backend"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_refused_before_any_file_is_written(case, tmp_path):
+    override, message = CASES[case]
+    project = tmp_path / "project"
+    arguments = dict(input_shapes=[(5,)], output_shapes=[1], training_data=[X], labels=[Y],
+                     validation_split=0.2, direction="minimize",
+                     metric_to_rank_by="val_root_mean_squared_error", minimum_levels=2,
+                     maximum_levels=3, minimum_units_per_level=1, maximum_units_per_level=2,
+                     minimum_neurons_per_unit=1, maximum_neurons_per_unit=2,
+                     project_name=str(project), verbose=0)
+    arguments.update(override)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SimpleCerebrosRandomSearch(**arguments).run_random_search()
+    assert not project.exists()
+
+
+def test_leakage_opt_out_is_explicit(tmp_path):
+    search = SimpleCerebrosRandomSearch(
+        input_shapes=[(6,)], output_shapes=[1], training_data=[np.column_stack([X, Y])],
+        labels=[Y], validation_split=0.2, direction="minimize",
+        metric_to_rank_by="val_loss", minimum_levels=2, maximum_levels=2,
+        minimum_units_per_level=1, maximum_units_per_level=1, minimum_neurons_per_unit=1,
+        maximum_neurons_per_unit=1, project_name=str(tmp_path / "p"), allow_label_leakage=True)
+    assert search.data.x_train[0].shape == (80, 6)

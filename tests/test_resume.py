@@ -1,0 +1,78 @@
+"""A search killed with SIGKILL mid-trial resumes to the result of an uninterrupted run."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cerebros import SimpleCerebrosRandomSearch
+
+HERE = Path(__file__).parent
+
+SCRIPT = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from cerebros import SimpleCerebrosRandomSearch
+from trial_callbacks import HoldEpoch
+project, hold = sys.argv[1], json.loads(sys.argv[2])
+rng = np.random.default_rng(0)
+x = rng.normal(size=(240, 5)).astype("float32")
+y = (x[:, 0] - 2 * x[:, 1] + 0.1 * rng.normal(size=240)).astype("float32")
+search = SimpleCerebrosRandomSearch(
+    input_shapes=[(5,)], output_shapes=[1], training_data=[x], labels=[y],
+    validation_split=0.25, direction="minimize", metric_to_rank_by="val_root_mean_squared_error",
+    minimum_levels=2, maximum_levels=3, minimum_units_per_level=1, maximum_units_per_level=2,
+    minimum_neurons_per_unit=1, maximum_neurons_per_unit=3,
+    number_of_architecture_moities_to_try=3, epochs=3, patience=None, learning_rate=0.01,
+    batch_size=32, seed=99, project_name=project, verbose=0, deterministic=True,
+    callbacks=[HoldEpoch(*hold)] if hold else None)
+print(json.dumps({{"best": search.run_random_search(), "path": search.best_model_path}}))
+"""
+
+
+def run(project, hold=None, wait=True):
+    code = SCRIPT.format(tests=str(HERE))
+    process = subprocess.Popen([sys.executable, "-c", code, str(project), json.dumps(hold)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait:
+        return process
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
+    marker = tmp_path / "holding"
+    killed = run(tmp_path / "killed", hold=[1, 1, str(marker)], wait=False)
+    deadline = time.time() + 240
+    while not marker.exists():
+        assert killed.poll() is None, killed.communicate()[1][-3000:]
+        assert time.time() < deadline, "trial 1 never reached its second epoch"
+        time.sleep(0.2)
+    killed.kill()  # SIGKILL, in the middle of trial 1's second epoch
+    killed.wait()
+    oracle = pd.read_csv(tmp_path / "killed" / "oracle.csv")
+    assert set(oracle.trial_number) == {0}, "only the finished trial was recorded"
+
+    resumed = run(tmp_path / "killed")
+    reference = run(tmp_path / "reference")
+    assert resumed["best"] == reference["best"]
+    assert Path(resumed["path"]).name == Path(reference["path"]).name
+
+    final = pd.read_csv(tmp_path / "killed" / "oracle.csv")
+    expected = pd.read_csv(tmp_path / "reference" / "oracle.csv")
+    assert (final.status == "completed").all()
+    runs = (final.trial_number != final.trial_number.shift()).cumsum()
+    assert runs.nunique() == 3 == final.trial_number.nunique(), "one contiguous record per trial"
+    assert final.groupby("trial_number").size().to_dict() == {0: 3, 1: 3, 2: 3}
+    columns = ["trial_number", "epoch", "loss", "val_loss", "n_params"]
+    pd.testing.assert_frame_equal(final[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True),
+                                  expected[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True))
+    leftovers = [p.name for p in (tmp_path / "killed").rglob("*") if p.name.startswith(".")]
+    assert not [n for n in leftovers if not n.endswith(".lock")], leftovers

@@ -1,0 +1,182 @@
+"""SimpleCerebrosRandomSearch: the original's call, its oracle, models and ranking."""
+
+import json
+import logging
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from cerebros import (DenseUnit, SearchFailedError, SimpleCerebrosRandomSearch, simple_sigmoid,
+                      zero_7_exp_decay, zero_95_exp_decay)
+from cerebros.simplecerebrosrandomsearch.simple_cerebros_random_search import (
+    SimpleCerebrosRandomSearch as OriginalPath)
+from trial_callbacks import PoisonTrials, RecordEpochs
+
+ORIGINAL_COLUMNS = ["loss", "root_mean_squared_error", "val_loss", "val_root_mean_squared_error",
+                    "trial_number", "subtrial_number", "model_name"]
+
+
+def test_the_original_readme_call_runs_as_written(tmp_path, caplog):
+    rng = np.random.default_rng(1)
+    tensor_x = tf.constant(rng.normal(size=(300, 12)).astype("float32"))
+    label = pd.Series(rng.normal(size=300) * 3 + tensor_x.numpy()[:, 0], name="price")
+    INPUT_SHAPES, PROJECT_NAME = [(12,)], str(tmp_path / "ames")
+    caplog.set_level(logging.WARNING, logger="cerebros")
+    cerebros = SimpleCerebrosRandomSearch(
+        unit_type=DenseUnit, input_shapes=INPUT_SHAPES,
+        output_shapes=[1], training_data=[tensor_x], labels=[label.values],
+        validation_split=0.35, direction='minimize',
+        metric_to_rank_by='val_root_mean_squared_error', minimum_levels=2, maximum_levels=7,
+        minimum_units_per_level=1, maximum_units_per_level=4, minimum_neurons_per_unit=1,
+        maximum_neurons_per_unit=4, activation='elu', final_activation=None,
+        number_of_architecture_moities_to_try=7, number_of_tries_per_architecture_moity=1,
+        number_of_generations=3, minimum_skip_connection_depth=1,
+        maximum_skip_connection_depth=7,
+        predecessor_level_connection_affinity_factor_first=15.0313,
+        predecessor_level_connection_affinity_factor_first_rounding_rule='ceil',
+        predecessor_level_connection_affinity_factor_main=10.046,
+        predecessor_level_connection_affinity_factor_main_rounding_rule='ceil',
+        predecessor_level_connection_affinity_factor_decay_main=zero_7_exp_decay,
+        seed=8675309, max_consecutive_lateral_connections=23,
+        gate_after_n_lateral_connections=3, gate_activation_function=simple_sigmoid,
+        p_lateral_connection=0.19668, p_lateral_connection_decay=zero_95_exp_decay,
+        num_lateral_connection_tries_per_unit=20, learning_rate=0.0664, loss='mse',
+        metrics=[tf.keras.metrics.RootMeanSquaredError()], epochs=2, patience=7,
+        project_name=PROJECT_NAME, model_graphs='model_graphs', batch_size=93,
+        meta_trial_number=0)
+    result = cerebros.run_random_search()
+    assert isinstance(result, float)
+    ignored = [r.getMessage() for r in caplog.records if "has no effect" in r.getMessage()]
+    assert len(ignored) == 2 and "number_of_generations" in ignored[0]
+
+    oracle = pd.read_csv(tmp_path / "ames" / "oracle.csv")
+    assert list(oracle.columns[:7]) == ORIGINAL_COLUMNS
+    assert len(oracle) == 7 * 2, "one row per epoch per trial"
+    assert sorted(set(oracle.trial_number)) == list(range(7))
+    assert (oracle.status == "completed").all() and (oracle.n_params > 0).all()
+    assert result == pytest.approx(oracle.val_root_mean_squared_error.min())
+    best_row = oracle.loc[oracle.val_root_mean_squared_error.idxmin()]
+    assert cerebros.best_model_path.endswith(
+        f"tr_{best_row.trial_number:016d}_subtrial_0000000000000000.keras")
+
+    model = cerebros.get_best_model()
+    assert isinstance(model, keras.Model)
+    assert model.predict(tensor_x[:5], verbose=0).shape == (5, 1)
+    for trial in range(7):
+        stem = f"tr_{trial:016d}_subtrial_0000000000000000"
+        assert (tmp_path / "ames" / "models" / f"{stem}.keras").is_file()
+        plan = json.loads((tmp_path / "ames" / "model_architectures" / f"{stem}.json").read_text())
+        assert plan["levels"][0][0]["n_neurons"] == 12
+    assert OriginalPath is SimpleCerebrosRandomSearch
+
+
+def test_maximize_direction_picks_the_maximum(small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(direction="max", number_of_architecture_moities_to_try=3))
+    result = search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert result == pytest.approx(oracle.val_root_mean_squared_error.max())
+    board = search.results_summary()
+    assert board.iloc[0]["val_root_mean_squared_error"] == pytest.approx(result)
+
+
+def test_multiple_inputs_and_outputs(small_search, tmp_path):
+    rng = np.random.default_rng(3)
+    x1, x2 = rng.normal(size=(200, 3)), rng.normal(size=(200, 2))
+    y1, y2 = x1.sum(1), np.stack([x2[:, 0] + x2[:, 1], x2[:, 1] * 2], 1)
+    search = SimpleCerebrosRandomSearch(**small_search(
+        input_shapes=[(3,), (2,)], output_shapes=[1, 2], training_data=[x1, x2],
+        labels=[y1, y2], metric_to_rank_by="val_loss"))
+    search.run_random_search()
+    predictions = search.get_best_model().predict([x1[:4], x2[:4]], verbose=0)
+    assert [p.shape for p in predictions] == [(4, 1), (4, 2)]
+    plan = json.loads(next((tmp_path / "project" / "model_architectures").glob("*.json")).read_text())
+    assert len(plan["levels"][0]) == 2 and [u["n_neurons"] for u in plan["levels"][-1]] == [1, 2]
+
+
+def test_same_seed_same_specs_and_plans_different_seed_differs(small_search):
+    def plans(seed):
+        search = SimpleCerebrosRandomSearch(**small_search(
+            seed=seed, number_of_architecture_moities_to_try=4, number_of_tries_per_architecture_moity=2))
+        return [json.dumps(task.plan, sort_keys=True) for task in search.tasks()]
+
+    first = plans(7)
+    assert first == plans(7)
+    assert first != plans(8)
+    assert len(set(first)) == 8, "each try re-plans the wiring"
+
+
+def test_patience_stops_early_and_restores_the_best_weights(small_search, tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(200, 5)).astype("float32")
+    noise = rng.normal(size=200).astype("float32")  # nothing to learn: validation stalls
+    search = SimpleCerebrosRandomSearch(**small_search(
+        training_data=[x], labels=[noise], epochs=40, patience=2, learning_rate=0.05,
+        number_of_architecture_moities_to_try=1))
+    search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert len(oracle) < 40, "early stopping ended the trial"
+    model = search.get_best_model()
+    val = model.evaluate(x[150:], noise[150:], verbose=0, return_dict=True)
+    assert val["root_mean_squared_error"] == pytest.approx(
+        oracle.val_root_mean_squared_error.min(), rel=1e-4)
+
+
+def test_user_callbacks_reach_every_trial(small_search):
+    RecordEpochs.epochs = 0
+    SimpleCerebrosRandomSearch(**small_search(callbacks=[RecordEpochs()])).run_random_search()
+    assert RecordEpochs.epochs == 2 * 2
+
+
+def test_nan_trial_is_recorded_as_failed_and_the_search_goes_on(small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, callbacks=[PoisonTrials({1})]))
+    result = search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    status = oracle.groupby("trial_number").status.first()
+    assert status.to_dict() == {0: "completed", 1: "failed", 2: "completed"}
+    error = oracle[oracle.trial_number == 1].error.iloc[0]
+    assert "nan" in error.lower()
+    assert np.isfinite(result) and "tr_0000000000000001" not in search.best_model_path
+
+
+def test_consecutive_failures_stop_the_search_quoting_the_last_error(small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=5, max_consecutive_failed_trials=2,
+        callbacks=[PoisonTrials(range(5))]))
+    with pytest.raises(SearchFailedError, match="2 trials failed in a row.*nan"):
+        search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert oracle.trial_number.nunique() == 2 and (oracle.status == "failed").all()
+
+
+def test_resume_skips_finished_trials_and_refuses_other_arguments(small_search, tmp_path):
+    first = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=2))
+    best = first.run_random_search()
+    oracle_file = tmp_path / "project" / "oracle.csv"
+    before = oracle_file.read_bytes()
+    # More moieties with otherwise equal arguments is a different search: refused.
+    with pytest.raises(ValueError, match="number_of_architecture_moities_to_try"):
+        SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=3)).run_random_search()
+    again = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=2))
+    assert again.run_random_search() == best
+    assert oracle_file.read_bytes() == before, "nothing retrained or duplicated"
+    fresh = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=3,
+                                                      overwrite=True))
+    fresh.run_random_search()
+    assert pd.read_csv(oracle_file).trial_number.nunique() == 3
+
+
+def test_deterministic_searches_repeat_exactly(small_search, tmp_path):
+    def run(name, seed=123):
+        search = SimpleCerebrosRandomSearch(**small_search(
+            project_name=str(tmp_path / name), deterministic=True, seed=seed))
+        search.run_random_search()
+        frame = pd.read_csv(tmp_path / name / "oracle.csv")
+        return frame[["loss", "val_loss", "n_params"]].to_numpy()
+
+    a = run("a")
+    np.testing.assert_array_equal(a, run("b"))
+    assert not np.array_equal(a, run("c", seed=124))

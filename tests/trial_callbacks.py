@@ -1,0 +1,66 @@
+"""Keras callbacks used by the search tests to make chosen trials fail in real ways.
+
+They live in an importable module (not in a test file) so that worker processes and Ray
+workers can unpickle them.  A trial is recognised by its model's name, which ends in
+``_trial_<16 digits>_subtrial_<16 digits>``.
+"""
+
+import os
+import signal
+
+import keras
+import numpy as np
+
+
+def trial_of(model) -> int:
+    return int(model.name.split("_trial_")[1].split("_")[0])
+
+
+class PoisonTrials(keras.callbacks.Callback):
+    """Set a weight of the chosen trials' models to NaN, so their loss becomes NaN."""
+
+    def __init__(self, trials):
+        super().__init__()
+        self.trials = set(trials)
+
+    def on_train_begin(self, logs=None):
+        if trial_of(self.model) in self.trials:
+            variable = self.model.trainable_variables[0]
+            variable.assign(np.full(variable.shape, np.nan, dtype=variable.dtype))
+
+
+class KillWorkerOnTrial(keras.callbacks.Callback):
+    """SIGKILL the process running the chosen trial, in the middle of its first epoch."""
+
+    def __init__(self, trial):
+        super().__init__()
+        self.trial = trial
+
+    def on_train_batch_end(self, batch, logs=None):
+        if trial_of(self.model) == self.trial:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class RecordEpochs(keras.callbacks.Callback):
+    """Count epochs in this process (to check callbacks reach every trial's fit)."""
+
+    epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        type(self).epochs += 1
+
+
+class HoldEpoch(keras.callbacks.Callback):
+    """At the start of ``epoch`` of ``trial``, touch ``marker`` and wait: a test kills the
+    process while it waits, i.e. in the middle of that epoch."""
+
+    def __init__(self, trial, epoch, marker):
+        super().__init__()
+        self.trial, self.epoch, self.marker = trial, epoch, marker
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if trial_of(self.model) == self.trial and epoch == self.epoch:
+            open(self.marker, "w").close()
+            import time
+
+            time.sleep(120)
