@@ -90,26 +90,57 @@ def count_train_step_ops(model: keras.Model, x: np.ndarray, y: np.ndarray) -> in
     return len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
 
 
-def train_timings(spec: dict, fused: bool, x, y, epochs: int, jit_compile=False) -> dict:
-    """Build, compile, fit one epoch (timed with compile), then ``epochs`` single epochs."""
+def warm_up(x, y) -> None:
+    """Fit a tiny network once, so that the first measured fit does not also pay for
+    TensorFlow's and Keras' one-off start-up work."""
     reset()
-    net = future(spec, fused=fused, jit_compile=jit_compile)
-    build_s, _ = timed(net.materialize)
-    model = net.materialized_neural_network
+    net = future(grid_spec(2, 2))
+    net.materialize()
+    net.compile_neural_network().fit(x, y, epochs=1, batch_size=93, verbose=0)
+    reset()
+
+
+def set_grappler(enabled: bool) -> None:
+    """Switch TensorFlow's graph optimizer (Grappler's meta-optimizer) on or off."""
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": not enabled})
+
+
+def start_training(plan_dict: dict, fused: bool, x, y, jit_compile=False,
+                   learning_rate: float = 0.005) -> dict:
+    """Materialize a stored plan fused or unfused, then compile and fit one epoch; the
+    model is kept for :func:`interleaved_steady_epochs`."""
+    net = NeuralNetworkFuture.from_dict(plan_dict, fused_units=fused, jit_compile=jit_compile,
+                                        steps_per_execution=32, learning_rate=learning_rate)
+    build_s, model = timed(net.materialize)
 
     def first():
         net.compile_neural_network()
         model.fit(x, y, epochs=1, batch_size=93, verbose=0, shuffle=True)
 
     first_s, _ = timed(first)
-    steady = [timed(lambda: model.fit(x, y, epochs=1, batch_size=93, verbose=0,
-                                      shuffle=True))[0] for _ in range(epochs)]
-    ops = count_train_step_ops(model, x, y) if not jit_compile else float("nan")
-    result = {"build_s": build_s, "first_s": first_s, "steady_s": statistics.median(steady),
-              "steady_all": steady, "params": model.count_params(), "layers": len(model.layers),
-              "ops": ops}
-    reset()
-    return result
+    return {"model": model, "build_s": build_s, "first_s": first_s, "steady_all": [],
+            "params": model.count_params(), "layers": len(model.layers)}
+
+
+def interleaved_steady_epochs(entries: dict, x, y, epochs: int) -> None:
+    """Time ``epochs`` single epochs of every entry's model, taking turns (A, B, A, B, ...)
+    so that the machine's changing load hits every model alike."""
+    for _ in range(epochs):
+        for entry in entries.values():
+            entry["steady_all"].append(timed(lambda: entry["model"].fit(
+                x, y, epochs=1, batch_size=93, verbose=0, shuffle=True))[0])
+    for entry in entries.values():
+        entry["steady_s"] = statistics.median(entry["steady_all"])
+
+
+def finish(entry: dict, x, y, count_ops: bool = True) -> dict:
+    """Trace one train_step on its own (time and op count), then drop the model."""
+    if count_ops:
+        entry["trace_s"], entry["ops"] = timed(lambda: count_train_step_ops(entry["model"], x, y))
+    else:
+        entry["trace_s"] = entry["ops"] = float("nan")
+    entry.pop("model")
+    return entry
 
 
 def main(argv=None) -> int:
@@ -117,7 +148,11 @@ def main(argv=None) -> int:
     parser.add_argument("--plan-repeats", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3, help="repeats of plan+materialize")
     parser.add_argument("--epochs", type=int, default=5, help="steady epochs timed (median)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="compile+train rounds (unfused then fused each round; medians)")
     parser.add_argument("--xla", action="store_true", help="also time one fused run with XLA")
+    parser.add_argument("--no-grappler-row", action="store_true",
+                        help="skip the fused run with TensorFlow's Grappler optimizer off")
     parser.add_argument("--sizes", default="20,35,50",
                         help="comma-separated N for the N-levels × N-units growth table")
     args = parser.parse_args(argv)
@@ -151,15 +186,37 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1900, INPUT_WIDTH)).astype("float32")
     y = (x @ rng.normal(size=(INPUT_WIDTH, 1))).astype("float32")
-    trained = {}
-    for fused in (True, False):
-        name = "fused" if fused else "unfused"
-        trained[name] = train_timings(spec, fused, x, y, args.epochs)
-        logger.info("%s: %s", name, trained[name])
+    plan_dict = holder["f"].to_dict()
+    warm_up(x, y)
+    runs: dict[str, list[dict]] = {"unfused": [], "fused": []}
+    for _ in range(args.rounds):
+        reset()
+        entries = {name: start_training(plan_dict, name == "fused", x, y) for name in runs}
+        interleaved_steady_epochs(entries, x, y, args.epochs)
+        for name, entry in entries.items():
+            runs[name].append(finish(entry, x, y))
+            logger.info("%s: %s", name, runs[name][-1])
+        del entries
+    trained = {name: median_record(records) for name, records in runs.items()}
+    # Grappler is a process-wide switch, read when a function first runs: this row comes
+    # after the others, with its steady epochs on their own (not interleaved).
+    if not args.no_grappler_row:
+        reset()
+        set_grappler(False)
+        try:
+            entry = start_training(plan_dict, True, x, y)
+            interleaved_steady_epochs({"g": entry}, x, y, args.epochs)
+            trained["fused, Grappler off (own steady epochs)"] = finish(entry, x, y)
+        finally:
+            set_grappler(True)
+        logger.info("fused, Grappler off: %s", trained["fused, Grappler off (own steady epochs)"])
     if args.xla:
-        trained["fused, XLA"] = train_timings(spec, True, x, y, max(2, args.epochs // 2),
-                                              jit_compile=True)
-        logger.info("fused XLA: %s", trained["fused, XLA"])
+        reset()
+        entry = start_training(plan_dict, True, x, y, jit_compile=True)
+        interleaved_steady_epochs({"x": entry}, x, y, max(2, args.epochs // 2))
+        trained["fused, XLA (own steady epochs)"] = finish(entry, x, y, count_ops=False)
+        logger.info("fused XLA: %s", trained["fused, XLA (own steady epochs)"])
+    reset()
 
     print(f"## 10 levels × 10 units ({n_connections} connections: {counts['vertical']} "
           f"vertical, {counts['lateral']} lateral, {counts['gated']} gated; "
@@ -170,12 +227,17 @@ def main(argv=None) -> int:
     train_rows = []
     for name, r in trained.items():
         train_rows.append((name, r["layers"], r["build_s"], r["first_s"], r["steady_s"],
-                           r["ops"]))
+                           r["trace_s"], r["ops"]))
     print("Training on 1900 × 38 synthetic rows, batch 93 (21 steps/epoch), "
-          "steps_per_execution=32, jit_compile=False unless noted:")
+          f"steps_per_execution=32, jit_compile=False unless noted; after a warm-up fit of a "
+          f"tiny network; medians over {args.rounds} round(s) (unfused built first in each round) "
+          f"and {args.epochs} steady epochs per model, the models taking turns epoch by epoch. "
+          "'trace' is tracing one train_step into a "
+          "tf.function graph on its own (Python-side cost, part of the first epoch):")
     print()
     print(markdown_table(("units", "Keras layers", "materialize s", "compile + first epoch s",
-                          "steady epoch s (median)", "TF ops in one train step"), train_rows))
+                          "steady epoch s (median)", "trace one train_step s",
+                          "TF ops in one train step"), train_rows))
     print()
     f, u = trained["fused"], trained["unfused"]
     ratio_rows = [
@@ -186,9 +248,13 @@ def main(argv=None) -> int:
         ("TF ops, unfused / fused", u["ops"] / f["ops"]),
         ("plan + materialize (fused) / bare Keras 101 BN+Dense", rows[1][1] / bare_s),
     ]
-    if "fused, XLA" in trained:
+    if "fused, Grappler off (own steady epochs)" in trained:
+        g = trained["fused, Grappler off (own steady epochs)"]
+        ratio_rows += [("compile + first epoch, Grappler off / on (fused)", g["first_s"] / f["first_s"]),
+                       ("steady epoch, Grappler off / on (fused)", g["steady_s"] / f["steady_s"])]
+    if "fused, XLA (own steady epochs)" in trained:
         ratio_rows.append(("compile + first epoch, XLA / no XLA (fused)",
-                           trained["fused, XLA"]["first_s"] / f["first_s"]))
+                           trained["fused, XLA (own steady epochs)"]["first_s"] / f["first_s"]))
     print(markdown_table(("ratio", "value"), ratio_rows))
     print()
 
@@ -219,6 +285,14 @@ def main(argv=None) -> int:
             ("compile + first epoch < 15 s (fused)", f"{f['first_s']:.1f} s", f["first_s"] < 15)]
     print(markdown_table(("aim", "measured", "met"), aims))
     return 0
+
+
+def median_record(records: list[dict]) -> dict:
+    """Per-key median of several train_timings results."""
+    merged = dict(records[0])
+    for key in ("build_s", "first_s", "steady_s", "trace_s"):
+        merged[key] = statistics.median(r[key] for r in records)
+    return merged
 
 
 def plan_s_10(rows) -> float:

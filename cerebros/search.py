@@ -195,7 +195,8 @@ class SimpleCerebrosRandomSearch:
             validation_split=validation_split, validation_data=validation_data,
             dtype=self.train_data_dtype, allow_label_leakage=allow_label_leakage)
         available = available_metric_names(self.input_widths, self.output_widths, loss, metrics,
-                                           has_validation=self.data.x_val is not None)
+                                           has_validation=self.data.x_val is not None,
+                                           label_widths=[y.shape[1] for y in self.data.y_train])
         if metric_to_rank_by not in available:
             raise ValueError(f"metric_to_rank_by={metric_to_rank_by!r} is not produced by this "
                              f"search's loss and metrics; it can rank by one of {available}.")

@@ -185,9 +185,11 @@ def failed_outcome(task: TrialTask, error: str, started_at: str | None = None) -
 
 
 def available_metric_names(input_widths: Sequence[int], output_widths: Sequence[int], loss: Any,
-                           metrics: Any, has_validation: bool) -> list[str]:
+                           metrics: Any, has_validation: bool,
+                           label_widths: Sequence[int] | None = None) -> list[str]:
     """The history keys a search's compiled models will produce, found by compiling a tiny
-    stand-in model with the same inputs, outputs, loss and metrics."""
+    stand-in model with the same inputs, outputs, loss and metrics (``label_widths``: the
+    labels' widths, e.g. 1 for sparse class ids of a wider softmax output)."""
     import keras
     import numpy as np
 
@@ -203,7 +205,7 @@ def available_metric_names(input_widths: Sequence[int], output_widths: Sequence[
                   metrics=metrics_for_outputs(_deserialize(serialize_objects(metrics)),
                                               model.output_names))
     x = [np.zeros((2, int(w)), "float32") for w in input_widths]
-    y = [np.zeros((2, int(w)), "float32") for w in output_widths]
+    y = [np.zeros((2, int(w)), "float32") for w in (label_widths or output_widths)]
     logs = model.test_on_batch(x if len(x) > 1 else x[0], y if len(y) > 1 else y[0],
                                return_dict=True)
     names = list(logs)
