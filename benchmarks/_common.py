@@ -48,7 +48,24 @@ def print_header(title: str) -> None:
         print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
     except ImportError:
         pass
+    print(f"code: {code_state()}")
     print(flush=True)
+
+
+def code_state() -> str:
+    """The git commit of the checkout and the library files changed since it (if any)."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "cerebros"], cwd=REPO,
+                               text=True, capture_output=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return f"commit {head}" + (f" with uncommitted changes to {', '.join(changed)}"
+                               if changed else " (library unmodified)")
 
 
 def rss_mb(pid: int | str = "self") -> float:

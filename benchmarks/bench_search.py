@@ -109,6 +109,10 @@ def growth(values: list[float]) -> float:
     return 100.0 * (values[-1] - values[1]) / values[1]
 
 
+def pct(value: float) -> str:
+    return "n/a (fewer than 3 trials)" if value != value else f"{value:+.1f}%"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 trials of 10 epochs per run")
@@ -177,7 +181,7 @@ def main(argv=None) -> int:
                 row.append(f"{r['trial_wall'][i]:.1f}" if i < len(r["trial_wall"]) else "")
             rss_rows.append(row)
         rss_rows.append(["growth trial 2 → last", *[c for r in inline_runs for c in
-                                                      (f"{growth(r['per_trial_rss']):+.1f}%", "")]])
+                                                      (pct(growth(r["per_trial_rss"])), "")]])
         headers = ["trial"] + [h for r in inline_runs for h in
                                (f"{r['name']}: driver RSS at train end MiB", f"{r['name']}: trial s")]
         print("Per-trial resident memory of the inline runs (Keras callback at each trial's "
@@ -192,7 +196,7 @@ def main(argv=None) -> int:
         r = by_name["inline"]
         aims += [("inline search ≤ 60 s (original: 180 s)", f"{r['wall_s']:.1f} s", r["wall_s"] <= 60),
                  ("memory flat: ≤ 20% growth trial 2 → last (original: 0.9 → 2.2 GB)",
-                  f"{growth(r['per_trial_rss']):+.1f}%", abs(growth(r["per_trial_rss"])) <= 20
+                  pct(growth(r["per_trial_rss"])), abs(growth(r["per_trial_rss"])) <= 20
                   if len(r["per_trial_rss"]) >= 3 else "n/a"),
                  ("best val RMSE ≤ $24,180", f"${r['best']:,.0f}", r["best"] <= 24180)]
     for name in ("process", "ray"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Callable, Union
+from typing import Any, Callable, Mapping, Union
 
 from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
 
@@ -127,6 +127,12 @@ class WiringConfig:
                 params[name] = callable_name(value)
         params["gate_activation_function"] = callable_name(self.gate_activation)
         return params
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> "WiringConfig":
+        """Collect the wiring arguments out of an entry point's keyword arguments (other
+        keys are ignored), so long public signatures become one validated object."""
+        return cls(**{f.name: arguments[f.name] for f in fields(cls) if f.name in arguments})
 
     def replace(self, **changes: Any) -> "WiringConfig":
         """A copy with some fields changed (validated again)."""

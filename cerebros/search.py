@@ -170,21 +170,7 @@ class SimpleCerebrosRandomSearch:
             _check_int("n_workers", n_workers, 1)
         if not isinstance(project_name, str) or not project_name.strip():
             raise ValueError(f"project_name must be a non-empty string; got {project_name!r}.")
-        self.wiring_config = WiringConfig(
-            minimum_skip_connection_depth=minimum_skip_connection_depth,
-            maximum_skip_connection_depth=maximum_skip_connection_depth,
-            predecessor_level_connection_affinity_factor_first=predecessor_level_connection_affinity_factor_first,
-            predecessor_level_connection_affinity_factor_first_rounding_rule=predecessor_level_connection_affinity_factor_first_rounding_rule,
-            predecessor_level_connection_affinity_factor_main=predecessor_level_connection_affinity_factor_main,
-            predecessor_level_connection_affinity_factor_main_rounding_rule=predecessor_level_connection_affinity_factor_main_rounding_rule,
-            predecessor_level_connection_affinity_factor_decay_main=predecessor_level_connection_affinity_factor_decay_main,
-            predecessor_level_connection_affinity_factor_final_to_kminus1=predecessor_level_connection_affinity_factor_final_to_kminus1,
-            max_consecutive_lateral_connections=max_consecutive_lateral_connections,
-            gate_after_n_lateral_connections=gate_after_n_lateral_connections,
-            gate_activation_function=gate_activation_function,
-            p_lateral_connection=p_lateral_connection,
-            p_lateral_connection_decay=p_lateral_connection_decay,
-            num_lateral_connection_tries_per_unit=num_lateral_connection_tries_per_unit)
+        self.wiring_config = WiringConfig.from_arguments(locals())
         self.train_data_dtype = _dtype_name(train_data_dtype)
         self.model_options = ModelOptions(
             activation=activation, final_activation=final_activation,
