@@ -151,6 +151,17 @@ def _row_map(widths: Sequence[int], copy_sources: Sequence[int]) -> np.ndarray:
     ).astype("int32")
 
 
+def _gather(vector: Any, indices: Any) -> Any:
+    """``vector[indices]`` for non-negative ``indices`` (on TensorFlow a bare gather,
+    without the negative-index handling of ``keras.ops.take``, which adds ops to every
+    traced step)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.gather(vector, indices)
+    return ops.take(vector, indices, axis=0)
+
+
 @keras.saving.register_keras_serializable(package="cerebros")
 class FusedDenseUnit(keras.layers.Layer):
     """Concatenate -> BatchNormalization -> Dense over copies of a few distinct inputs.
@@ -267,15 +278,14 @@ class FusedDenseUnit(keras.layers.Layer):
         return [self.gamma, self.beta, self.moving_mean, self.moving_variance,
                 self.kernel, self.bias]
 
-    def _fold(self, rows: Any) -> Any:
+    def _fold(self, rows: Any, row_map: Any) -> Any:
         """Sum the rows of a ``(W, units)`` matrix that copy the same distinct column."""
-        return ops.segment_sum(
-            rows, ops.convert_to_tensor(self._row_map), num_segments=self._distinct_width
-        )
+        return ops.segment_sum(rows, row_map, num_segments=self._distinct_width)
 
-    def _update_moving_statistics(self, mean_w: Any, variance_w: Any) -> None:
-        for variable, batch_value in ((self.moving_mean, mean_w),
-                                      (self.moving_variance, variance_w)):
+    def _update_moving_statistics(self, mean: Any, variance: Any, row_map: Any) -> None:
+        """Momentum update of the per-copy moving statistics from the distinct batch ones."""
+        for variable, batch_value in ((self.moving_mean, _gather(mean, row_map)),
+                                      (self.moving_variance, _gather(variance, row_map))):
             current = ops.cast(variable, batch_value.dtype)
             updated = current * self.momentum + batch_value * (1.0 - self.momentum)
             variable.assign(ops.cast(updated, variable.dtype))
@@ -288,25 +298,20 @@ class FusedDenseUnit(keras.layers.Layer):
         gamma, beta, kernel, bias = (
             ops.cast(v, dtype) for v in (self.gamma, self.beta, self.kernel, self.bias)
         )
+        row_map = ops.convert_to_tensor(self._row_map)
         if training and self.trainable:
             mean, variance = ops.moments(x, axes=[0])
-            row_map = ops.convert_to_tensor(self._row_map)
-            self._update_moving_statistics(
-                ops.take(mean, row_map, axis=0), ops.take(variance, row_map, axis=0)
-            )
-            normalized = (x - mean) * ops.rsqrt(variance + self.epsilon)
-            folded = self._fold(ops.expand_dims(gamma, -1) * kernel)
-            offset = bias + ops.tensordot(beta, kernel, axes=1)
-            outputs = ops.matmul(normalized, folded) + offset
+            self._update_moving_statistics(mean, variance, row_map)
+            inputs_scaled = (x - mean) * ops.rsqrt(variance + self.epsilon)
+            scale, shift = gamma, beta
         else:
-            moving_mean = ops.cast(self.moving_mean, dtype)
             moving_variance = ops.cast(self.moving_variance, dtype)
             scale = gamma * ops.rsqrt(moving_variance + self.epsilon)
-            shift = beta - scale * moving_mean
-            folded = self._fold(ops.expand_dims(scale, -1) * kernel)
-            offset = bias + ops.tensordot(shift, kernel, axes=1)
-            outputs = ops.matmul(x, folded) + offset
-        outputs = self.activation(outputs)
+            shift = beta - scale * ops.cast(self.moving_mean, dtype)
+            inputs_scaled = x
+        folded = self._fold(ops.expand_dims(scale, -1) * kernel, row_map)
+        offset = bias + ops.reshape(ops.matmul(ops.expand_dims(shift, 0), kernel), (-1,))
+        outputs = self.activation(ops.matmul(inputs_scaled, folded) + offset)
         return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
