@@ -77,6 +77,23 @@ def rss_mb(pid: int | str = "self") -> float:
     return float("nan")
 
 
+def rss_at_train_end():
+    """A Keras callback whose ``rss`` list gets the process's VmRSS (MiB) at the end of
+    every ``fit`` it is passed to (Keras is imported only when this is called)."""
+    import keras
+
+    class RSSAtTrainEnd(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rss: list[float] = []
+
+        def on_train_end(self, logs=None) -> None:
+            self.rss.append(rss_mb())
+            self._model = None  # hold no reference to the finished trial's model
+
+    return RSSAtTrainEnd()
+
+
 def children_rss_mb(pid: int | None = None) -> float:
     """Summed VmRSS of all descendants of ``pid`` (default: this process), in MiB."""
     root = os.getpid() if pid is None else pid

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import markdown_table, print_header, quiet_tensorflow, rss_mb, setup_logging  # noqa: E402
+from _common import rss_at_train_end, markdown_table, print_header, quiet_tensorflow, rss_mb, setup_logging  # noqa: E402
 
 quiet_tensorflow()
 
@@ -37,18 +37,6 @@ import numpy as np  # noqa: E402
 from cerebros import NeuralNetworkFuture, SimpleCerebrosRandomSearch  # noqa: E402
 
 logger = logging.getLogger("bench_memory")
-
-
-class RSSAtTrainEnd(keras.callbacks.Callback):
-    """Appends the process's VmRSS (MiB) at the end of every ``fit`` it is passed to."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rss: list[float] = []
-
-    def on_train_end(self, logs=None) -> None:
-        self.rss.append(rss_mb())
-        self._model = None  # hold no reference to the finished trial's model
 
 
 def synthetic(rows: int = 2000, width: int = 10, seed: int = 0):
@@ -64,7 +52,7 @@ def growth(values: list[float]) -> float:
 
 def naive_loop(search: SimpleCerebrosRandomSearch, x, y, epochs: int) -> list[float]:
     """The same planned networks, fitted without ever clearing the Keras session."""
-    callback = RSSAtTrainEnd()
+    callback = rss_at_train_end()
     for task in search.tasks():
         future = NeuralNetworkFuture.from_dict(task.plan, learning_rate=0.01,
                                                steps_per_execution=32)
@@ -85,7 +73,7 @@ def main(argv=None) -> int:
     print_header("bench_memory: resident memory per trial of an inline search")
     x, y = synthetic()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="cerebros_bench_memory_"))
-    callback = RSSAtTrainEnd()
+    callback = rss_at_train_end()
     search = SimpleCerebrosRandomSearch(
         input_shapes=[(x.shape[1],)], output_shapes=[1], training_data=[x], labels=[y],
         validation_split=0.2, minimum_levels=2, maximum_levels=3, minimum_units_per_level=1,

@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "examples"))
 
-from _common import (RSSSampler, markdown_table, print_header, quiet_tensorflow,  # noqa: E402
+from _common import (rss_at_train_end, RSSSampler, markdown_table, print_header, quiet_tensorflow,  # noqa: E402
                      rss_mb, setup_logging)
 
 quiet_tensorflow()
@@ -59,22 +59,10 @@ RUNS = {
 ORIGINAL = dict(wall_s=180.0, trials=7, best=24180.0, rss_first=900.0, rss_last=2200.0)
 
 
-class RSSAtTrainEnd(keras.callbacks.Callback):
-    """Appends the process's VmRSS (MiB) at the end of every ``fit`` it is passed to."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rss: list[float] = []
-
-    def on_train_end(self, logs=None) -> None:
-        self.rss.append(rss_mb())
-        self._model = None  # hold no reference to the finished trial's model
-
-
 def run_one(name: str, settings: dict, x, y, workdir: Path, trials: int | None,
             epochs: int | None) -> dict:
     project = workdir / name
-    callback = RSSAtTrainEnd() if settings["backend"] == "inline" else None
+    callback = rss_at_train_end() if settings["backend"] == "inline" else None
     logger.info("run %s: %s in %s", name, settings, project)
     with RSSSampler(interval=0.5, include_children=settings["backend"] != "inline") as sampler:
         started = time.perf_counter()
