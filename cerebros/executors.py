@@ -177,12 +177,14 @@ class RayExecutor:
             ray.init(address=address, **options)
             self._started = True
         self.cpus_per_trial = int(cpus_per_trial)
+        self._pending: dict[Any, TrialTask] = {}
 
     def run(self, tasks: Iterable[TrialTask], data: PreparedData) -> Iterator[TrialOutcome]:
         ray = self._ray
         data_ref = ray.put(data)
         remote = ray.remote(num_cpus=self.cpus_per_trial, max_retries=0)(_ray_trial)
-        refs = {remote.remote(task, data_ref, self.cpus_per_trial): task for task in tasks}
+        refs = self._pending
+        refs.update({remote.remote(task, data_ref, self.cpus_per_trial): task for task in tasks})
         while refs:
             done, _ = ray.wait(list(refs), num_returns=1)
             for ref in done:
@@ -193,7 +195,11 @@ class RayExecutor:
                     yield failed_outcome(task, f"{type(error).__name__}: {error}")
 
     def close(self) -> None:
-        """Shut Ray down if this executor started it."""
+        """Cancel trials not yet finished (e.g. when the search stops early) and shut Ray
+        down if this executor started it."""
+        for ref in list(self._pending):
+            self._ray.cancel(ref, force=True)
+        self._pending.clear()
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
             self._started = False
