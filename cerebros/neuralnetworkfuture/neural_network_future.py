@@ -20,7 +20,7 @@ import numpy as np
 from cerebros.config import WiringConfig, callable_name, check_random_state
 from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
 from cerebros.levels.levels import levels_from_plan
-from cerebros.materialize import ModelOptions, materialize, validate_activation
+from cerebros.materialize import ModelOptions, materialize
 from cerebros.optimizers import FlatAdamW
 from cerebros.spec import NetworkSpec, parse_spec
 from cerebros.wiring import WiringPlan, plan_wiring
@@ -48,11 +48,12 @@ def clone_metrics(metrics: Sequence[Any] | None) -> list:
 def metrics_for_outputs(metrics: Any, output_names: Sequence[str]) -> Any:
     """Metrics as Keras expects them: a flat list applies to every output of a
     multi-output model (each output gets its own fresh copies)."""
-    if isinstance(metrics, Mapping) or len(output_names) < 2:
-        return clone_metrics(metrics) if not isinstance(metrics, Mapping) else metrics
-    flat = metrics is None or all(not isinstance(m, (list, tuple)) for m in metrics)
-    if not flat:
+    if isinstance(metrics, Mapping):
         return metrics
+    if metrics is not None and any(isinstance(m, (list, tuple)) for m in metrics):
+        return metrics  # already one list per output
+    if len(output_names) < 2:
+        return clone_metrics(metrics)
     return {name: clone_metrics(metrics) for name in output_names}
 
 
@@ -158,7 +159,6 @@ class NeuralNetworkFuture:
             gate_activation=self.wiring_config.gate_activation, bnorm_or_dropout=bnorm_or_dropout,
             dropout_rate=dropout_rate, fused_units=fused_units,
             dtype=_dtype_name(train_data_dtype), seed=weight_seed)
-        validate_activation("activation", activation)
         self.activation = activation
         self.final_activation = final_activation
         self.merging_strategy = merging_strategy
