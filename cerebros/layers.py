@@ -162,6 +162,27 @@ def _gather(vector: Any, indices: Any) -> Any:
     return ops.take(vector, indices, axis=0)
 
 
+def _split_columns(x: Any, widths: Sequence[int]) -> list:
+    """Split ``x`` into column blocks of the given widths (one op on TensorFlow)."""
+    if len(widths) == 1:
+        return [x]
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.split(x, list(widths), axis=1)
+    return ops.split(x, np.cumsum(widths)[:-1].tolist(), axis=1)
+
+
+def _matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Any:
+    """``a @ b`` with either operand transposed (one op on TensorFlow)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.linalg.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+    return ops.matmul(ops.transpose(a) if transpose_a else a,
+                      ops.transpose(b) if transpose_b else b)
+
+
 @keras.saving.register_keras_serializable(package="cerebros")
 class FusedDenseUnit(keras.layers.Layer):
     """Concatenate -> BatchNormalization -> Dense over copies of a few distinct inputs.
@@ -225,6 +246,7 @@ class FusedDenseUnit(keras.layers.Layer):
         self.kernel = None
         self.bias = None
         self._row_map: np.ndarray | None = None
+        self._widths: tuple[int, ...] = ()
         self._distinct_width = 0
 
     def build(self, input_shape: Any) -> None:
@@ -244,6 +266,7 @@ class FusedDenseUnit(keras.layers.Layer):
                     f"shape {shape} for input {index}."
                 )
             widths.append(int(shape[-1]))
+        self._widths = tuple(widths)
         self._row_map = _row_map(widths, self.copy_sources)
         self._distinct_width = int(sum(widths))
         width = int(self._row_map.shape[0])
@@ -278,10 +301,6 @@ class FusedDenseUnit(keras.layers.Layer):
         return [self.gamma, self.beta, self.moving_mean, self.moving_variance,
                 self.kernel, self.bias]
 
-    def _fold(self, rows: Any, row_map: Any) -> Any:
-        """Sum the rows of a ``(W, units)`` matrix that copy the same distinct column."""
-        return ops.segment_sum(rows, row_map, num_segments=self._distinct_width)
-
     def _update_moving_statistics(self, mean: Any, variance: Any, row_map: Any) -> None:
         """Momentum update of the per-copy moving statistics from the distinct batch ones."""
         for variable, batch_value in ((self.moving_mean, _gather(mean, row_map)),
@@ -290,29 +309,73 @@ class FusedDenseUnit(keras.layers.Layer):
             updated = current * self.momentum + batch_value * (1.0 - self.momentum)
             variable.assign(ops.cast(updated, variable.dtype))
 
+    def _train_unit(self, row_map: Any) -> Any:
+        """The training-mode unit as one function with a hand-written gradient.
+
+        Returns ``f(gamma, beta, kernel, bias, *inputs) -> (z, mean, variance)`` where ``z``
+        is the pre-activation output and ``mean``/``variance`` are the batch statistics of
+        the concatenated distinct inputs.  Automatic differentiation of the same
+        computation emits many more TensorFlow ops (a gradient per broadcast, per gather
+        and per segment sum); tracing and graph optimization scale with that number, so the
+        unit's backward pass is written out here.  It is the exact gradient of the forward
+        pass: the standard batch-normalization backward, and a gather for the fold.
+        """
+        epsilon, distinct_width, widths = self.epsilon, self._distinct_width, self._widths
+
+        @ops.custom_gradient
+        def unit(gamma, beta, kernel, bias, *tensors):
+            x = tensors[0] if len(tensors) == 1 else ops.concatenate(tensors, axis=-1)
+            mean = ops.mean(x, axis=0)
+            centered = x - mean
+            variance = ops.mean(ops.square(centered), axis=0)
+            inv_std = ops.rsqrt(variance + epsilon)
+            normalized = centered * inv_std
+            column_gamma = ops.expand_dims(gamma, -1)
+            folded = ops.segment_sum(column_gamma * kernel, row_map,
+                                     num_segments=distinct_width)
+            offset = _matmul(ops.expand_dims(beta, 0), kernel) + bias
+            z = _matmul(normalized, folded) + offset
+
+            def grad(*upstream, **_):
+                dz = upstream[0]
+                while isinstance(dz, (list, tuple)):  # JAX passes one tuple of cotangents
+                    dz = dz[0]
+                d_offset = ops.sum(dz, axis=0, keepdims=True)
+                d_copies = _gather(_matmul(normalized, dz, transpose_a=True), row_map)
+                d_gamma = ops.sum(d_copies * kernel, axis=1)
+                d_kernel = d_copies * column_gamma + _matmul(ops.expand_dims(beta, -1),
+                                                             d_offset)
+                d_beta = ops.reshape(_matmul(kernel, d_offset, transpose_b=True), (-1,))
+                d_normalized = _matmul(dz, folded, transpose_b=True)
+                d_x = inv_std * (d_normalized - ops.mean(d_normalized, axis=0)
+                                 - normalized * ops.mean(d_normalized * normalized, axis=0))
+                return (d_gamma, d_beta, d_kernel, ops.reshape(d_offset, (-1,)),
+                        *_split_columns(d_x, widths))
+
+            return (z, mean, variance), grad
+
+        return unit
+
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         dtype = keras.backend.result_type(tensors[0].dtype, "float32")
         tensors = [ops.cast(t, dtype) for t in tensors]
-        x = tensors[0] if len(tensors) == 1 else ops.concatenate(tensors, axis=-1)
         gamma, beta, kernel, bias = (
             ops.cast(v, dtype) for v in (self.gamma, self.beta, self.kernel, self.bias)
         )
         row_map = ops.convert_to_tensor(self._row_map)
         if training and self.trainable:
-            mean, variance = ops.moments(x, axes=[0])
+            z, mean, variance = self._train_unit(row_map)(gamma, beta, kernel, bias, *tensors)
             self._update_moving_statistics(mean, variance, row_map)
-            inputs_scaled = (x - mean) * ops.rsqrt(variance + self.epsilon)
-            scale, shift = gamma, beta
         else:
+            x = tensors[0] if len(tensors) == 1 else ops.concatenate(tensors, axis=-1)
             moving_variance = ops.cast(self.moving_variance, dtype)
             scale = gamma * ops.rsqrt(moving_variance + self.epsilon)
             shift = beta - scale * ops.cast(self.moving_mean, dtype)
-            inputs_scaled = x
-        folded = self._fold(ops.expand_dims(scale, -1) * kernel, row_map)
-        offset = bias + ops.reshape(ops.matmul(ops.expand_dims(shift, 0), kernel), (-1,))
-        outputs = self.activation(ops.matmul(inputs_scaled, folded) + offset)
-        return ops.cast(outputs, self.compute_dtype)
+            folded = ops.segment_sum(ops.expand_dims(scale, -1) * kernel, row_map,
+                                     num_segments=self._distinct_width)
+            z = _matmul(x, folded) + (_matmul(ops.expand_dims(shift, 0), kernel) + bias)
+        return ops.cast(self.activation(z), self.compute_dtype)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return (_as_shape_list(input_shape)[0][0], self.units)
