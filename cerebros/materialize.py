@@ -16,7 +16,7 @@ from typing import Any
 
 import keras
 
-from cerebros.layers import FusedDenseUnit, distinct_sources
+from cerebros.layers import FusedDenseUnit, SeededGlorotUniform, distinct_sources
 from cerebros.wiring import WiringPlan
 
 __all__ = ["ModelOptions", "materialize", "validate_activation"]
@@ -59,9 +59,11 @@ class ModelOptions:
 
 
 def _initializer(seed: int | None, index: int) -> keras.initializers.Initializer:
+    """Kernel initializer of the ``index``-th unit: Keras' Glorot uniform (which follows
+    ``keras.utils.set_random_seed``) without a seed, NumPy-drawn Glorot uniform with one."""
     if seed is None:
         return keras.initializers.GlorotUniform()
-    return keras.initializers.GlorotUniform(seed=(int(seed) * 1_000_003 + index) % (2**31 - 1))
+    return SeededGlorotUniform((int(seed) * 1_000_003 + index) % (2**31 - 1))
 
 
 def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cerebros.layers import FusedDenseUnit, distinct_sources
+from cerebros.layers import FusedDenseUnit, SeededGlorotUniform, distinct_sources
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ATOL = {"float64": 1e-12, "float32": 1e-5}
@@ -186,6 +187,44 @@ def test_save_load_in_fresh_process(tmp_path):
     np.testing.assert_allclose(loaded, unfused.predict(arrays, verbose=0), atol=1e-5)
 
 
+def test_weights_are_keras_variables_with_layer_paths_and_tape_flags():
+    *_, fused_layer, _ = _pair("float32")
+    assert [w.path for w in fused_layer.weights] == [
+        f"{fused_layer.name}/{name}" for name in
+        ("gamma", "beta", "moving_mean", "moving_variance", "kernel", "bias")]
+    # The moving statistics must not be watched by a GradientTape.
+    assert [w.value.trainable for w in fused_layer.weights] == [True, True, False, False,
+                                                                 True, True]
+
+
+def test_seeded_glorot_uniform_is_reproducible_and_glorot():
+    draw = SeededGlorotUniform(7)
+    values = draw((300, 20), dtype="float64")
+    assert values.dtype == np.float64 and values.shape == (300, 20)
+    np.testing.assert_array_equal(values, SeededGlorotUniform(7)((300, 20), dtype="float64"))
+    assert not np.allclose(values, SeededGlorotUniform(8)((300, 20), dtype="float64"))
+    limit = np.sqrt(6.0 / (300 + 20))
+    assert np.abs(values).max() <= limit and np.abs(values).max() > 0.99 * limit
+    assert abs(values.mean()) < 0.05 * limit
+    assert SeededGlorotUniform(3)((5,)).dtype == np.float32
+    config = keras.initializers.serialize(draw)
+    assert keras.initializers.deserialize(config).seed == 7
+    assert keras.saving.get_registered_name(SeededGlorotUniform) == "cerebros>SeededGlorotUniform"
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="seed"):
+            SeededGlorotUniform(bad)
+
+
+def test_kernel_initializer_value_is_used():
+    a, b = keras.Input((3,)), keras.Input((2,))
+    layer = FusedDenseUnit(4, [0, 1, 0], kernel_initializer=SeededGlorotUniform(11),
+                           bias_initializer="ones")
+    layer([a, b])
+    np.testing.assert_array_equal(layer.kernel.numpy(), SeededGlorotUniform(11)((8, 4)))
+    np.testing.assert_array_equal(layer.bias.numpy(), np.ones(4))
+    np.testing.assert_array_equal(layer.moving_variance.numpy(), np.ones(8))
+
+
 def test_distinct_sources_is_identity_based():
     x, y = np.zeros(2), np.zeros(2)  # equal values, different objects
     distinct, sources = distinct_sources([y, x, y, y, x])
@@ -224,3 +263,19 @@ def test_bad_inputs_raise_in_build():
         FusedDenseUnit(2, [0, 0])([a, b])
     with pytest.raises(ValueError, match="2-D"):
         FusedDenseUnit(2, [0, 0])(keras.Input((3, 4)))
+
+
+def test_fused_unit_matches_unfused_on_jax_backend():
+    """The hand-written gradient also holds on Keras' JAX backend (used for GPU runs)."""
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "tests" / "jax_fused_check.py")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for mode, diffs in report.items():
+        assert diffs["output"] < 1e-5, mode
+        assert diffs["inputs"] < 1e-5 * max(1.0, diffs["params_scale"]), mode
+        assert diffs["params"] < 1e-5 * max(1.0, diffs["params_scale"]), mode
