@@ -8,8 +8,10 @@ run phase by phase — plan, materialize, compile, first epoch (tracing + graph 
   blocks, per-variable AdamW whose slot variables are created inside the first traced step,
   forced XLA (``jit_compile=True``), one step per call;
 * ``lean + XLA``: the settings below but with XLA forced, to see when XLA pays;
-* ``lean`` (the default): fused units, FlatAdamW built eagerly, Keras deciding XLA (off on
-  CPU), 32 steps per call.
+* ``lean + Grappler``: the settings below but with TensorFlow's Grappler graph optimizer
+  left on, to see what switching it off (``graph_optimization=False``) saves;
+* ``lean`` (the search's defaults): fused units, FlatAdamW built eagerly, Keras deciding XLA
+  (off on CPU), 32 steps per call, Grappler off during the trial.
 
 Every trial trains a fixed number of epochs (no early stopping) so the settings do the same
 work.  Run: ``python benchmarks/bench_trial_phases.py [--networks 2 --epochs 20]``.
@@ -39,11 +41,16 @@ import ames_regression as ames  # noqa: E402
 from cerebros.materialize import materialize  # noqa: E402
 from cerebros.neuralnetworkfuture.neural_network_future import build_optimizer  # noqa: E402
 from cerebros.oracle import Oracle, TrialRecord, now_iso  # noqa: E402
+from cerebros.trial import graph_optimizer  # noqa: E402
 
 SETTINGS = {
-    "original-like": dict(fused=False, flat=False, prebuild=False, jit=True, steps=1),
-    "lean + XLA": dict(fused=True, flat=True, prebuild=True, jit=True, steps=32),
-    "lean": dict(fused=True, flat=True, prebuild=True, jit="auto", steps=32),
+    "original-like": dict(fused=False, flat=False, prebuild=False, jit=True, steps=1,
+                          grappler=True),
+    "lean + XLA": dict(fused=True, flat=True, prebuild=True, jit=True, steps=32,
+                       grappler=False),
+    "lean + Grappler": dict(fused=True, flat=True, prebuild=True, jit="auto", steps=32,
+                            grappler=True),
+    "lean": dict(fused=True, flat=True, prebuild=True, jit="auto", steps=32, grappler=False),
 }
 
 
@@ -107,7 +114,9 @@ def main() -> int:
             for name, setting in SETTINGS.items():
                 workdir = Path(tmp) / f"{name}-{moiety}".replace(" ", "_").replace("+", "")
                 workdir.mkdir()
-                times, best = run_trial(search, search.data, setting, args.epochs, workdir, moiety)
+                with graph_optimizer(setting["grappler"]):
+                    times, best = run_trial(search, search.data, setting, args.epochs, workdir,
+                                            moiety)
                 for phase, seconds in times.items():
                     totals[name][phase] = totals[name].get(phase, 0.0) + seconds
                 print(f"  {name}: total {sum(times.values()):.1f} s, best val RMSE {best:,.0f}",

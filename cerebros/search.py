@@ -48,6 +48,12 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def _check_range(name: str, low: Any, high: Any, minimum: int = 1) -> tuple[int, int]:
     low = _check_int(f"minimum_{name}", low, minimum)
     high = _check_int(f"maximum_{name}", high, minimum)
@@ -98,6 +104,11 @@ class SimpleCerebrosRandomSearch:
     steps_per_execution : int
         Training steps per call into TensorFlow (default 32).  The batches, their order and
         the results are the same as with 1; only per-call overhead is saved.
+    graph_optimization : bool
+        Let TensorFlow's Grappler optimize each trial's training graphs (default False).
+        On Cerebros networks it costs about a fifth of a trial's first epoch and does not
+        speed up later epochs; it may change results in the last bits of float32, like
+        ``jit_compile``.  The process-wide setting is restored after each trial.
     allow_label_leakage : bool
         Do not refuse features that equal a label column.
     """
@@ -130,7 +141,8 @@ class SimpleCerebrosRandomSearch:
                  ray_address: str | None = None, overwrite: bool = False,
                  deterministic: bool = False, max_consecutive_failed_trials: int = 3,
                  callbacks: Sequence[Any] | None = None, verbose: int = 1, jit_compile=None,
-                 steps_per_execution: int = 32, fused_units: bool = True,
+                 steps_per_execution: int = 32, graph_optimization: bool = False,
+                 fused_units: bool = True,
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
@@ -202,6 +214,7 @@ class SimpleCerebrosRandomSearch:
             metrics=serialize_objects(metrics), metric_to_rank_by=metric_to_rank_by,
             direction=self.direction, jit_compile=jit_compile,
             steps_per_execution=_check_int("steps_per_execution", steps_per_execution, 1),
+            graph_optimization=_check_bool("graph_optimization", graph_optimization),
             verbose=1 if verbose >= 2 else 0, deterministic=bool(deterministic),
             callbacks=tuple(callbacks or ()))
         self.verbose = int(verbose)

@@ -8,6 +8,7 @@ picklable data, so the same function runs inline, in a worker process or as a Ra
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import math
@@ -15,7 +16,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from cerebros.data import PreparedData
 from cerebros.oracle import COMPLETED, FAILED, TrialRecord, normalize_direction, now_iso
@@ -61,6 +62,7 @@ class TrainingConfig:
     direction: str = "minimize"
     jit_compile: Any = None
     steps_per_execution: int = 1
+    graph_optimization: bool = False
     verbose: int = 0
     deterministic: bool = False
     callbacks: Sequence[Any] = field(default=())
@@ -119,6 +121,31 @@ def _configure_determinism(deterministic: bool) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+@contextlib.contextmanager
+def graph_optimizer(enabled: bool) -> Iterator[None]:
+    """TensorFlow's Grappler graph optimizer on (unchanged) or off while the block runs.
+
+    Grappler rewrites every ``tf.function`` graph when it is first run.  On Cerebros
+    networks, many small ops, this is a fifth of a trial's first epoch and does not make
+    later epochs faster (``benchmarks/bench_trial_phases.py``).  The setting is
+    process-wide in TensorFlow, so it is restored when the block ends.
+    """
+    import keras
+
+    if enabled or keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer",
+                                                                 False)
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
+
+
 def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     """Train ``task``'s network on ``data`` and return its record and model.
 
@@ -135,38 +162,43 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     history: dict[str, list[float]] = {}
     n_params, error, model_bytes = 0, "", None
     keras.backend.clear_session(free_memory=True)
-    try:
-        _configure_determinism(training.deterministic)
-        keras.utils.set_random_seed(task.seed)
-        future = NeuralNetworkFuture.from_dict(
-            task.plan, loss=_deserialize(training.loss), metrics=_deserialize(training.metrics),
-            learning_rate=training.learning_rate, jit_compile=training.jit_compile,
-            steps_per_execution=training.steps_per_execution)
-        future.materialize()
-        model = future.compile_neural_network()
-        n_params = int(model.count_params())
-        validation = (_bare(data.x_val), _bare(data.y_val)) if data.x_val is not None else None
-        fit = model.fit(x=_bare(data.x_train), y=_bare(data.y_train), validation_data=validation,
-                        epochs=training.epochs, batch_size=training.batch_size,
-                        verbose=training.verbose, shuffle=True,
-                        callbacks=[*_early_stopping(training, validation is not None),
-                                   keras.callbacks.TerminateOnNaN(), *training.callbacks])
-        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-        bad_epoch = _non_finite_epoch(history)
-        if bad_epoch is not None:
-            error = f"loss became {history['loss'][bad_epoch]} at epoch {bad_epoch}"
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, "model.keras")
-                model.save(path)
-                with open(path, "rb") as handle:
-                    model_bytes = handle.read()
-    except Exception as exc:  # a failed trial is data, not a crash of the search
-        logger.debug("trial %s/%s failed", task.trial_number, task.subtrial_number, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
-    finally:
-        keras.backend.clear_session(free_memory=True)
-        gc.collect()
+    with graph_optimizer(training.graph_optimization):
+        try:
+            _configure_determinism(training.deterministic)
+            keras.utils.set_random_seed(task.seed)
+            future = NeuralNetworkFuture.from_dict(
+                task.plan, loss=_deserialize(training.loss),
+                metrics=_deserialize(training.metrics), learning_rate=training.learning_rate,
+                jit_compile=training.jit_compile,
+                steps_per_execution=training.steps_per_execution)
+            future.materialize()
+            model = future.compile_neural_network()
+            n_params = int(model.count_params())
+            validation = ((_bare(data.x_val), _bare(data.y_val))
+                          if data.x_val is not None else None)
+            fit = model.fit(x=_bare(data.x_train), y=_bare(data.y_train),
+                            validation_data=validation, epochs=training.epochs,
+                            batch_size=training.batch_size, verbose=training.verbose,
+                            shuffle=True,
+                            callbacks=[*_early_stopping(training, validation is not None),
+                                       keras.callbacks.TerminateOnNaN(), *training.callbacks])
+            history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+            bad_epoch = _non_finite_epoch(history)
+            if bad_epoch is not None:
+                error = f"loss became {history['loss'][bad_epoch]} at epoch {bad_epoch}"
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = os.path.join(tmp, "model.keras")
+                    model.save(path)
+                    with open(path, "rb") as handle:
+                        model_bytes = handle.read()
+        except Exception as exc:  # a failed trial is data, not a crash of the search
+            logger.debug("trial %s/%s failed", task.trial_number, task.subtrial_number,
+                         exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            keras.backend.clear_session(free_memory=True)
+            gc.collect()
     record = TrialRecord(
         trial_number=task.trial_number, subtrial_number=task.subtrial_number,
         model_name=task.model_name, status=FAILED if error else COMPLETED,

@@ -37,6 +37,7 @@ CASES = {
     "p lateral": (dict(p_lateral_connection=2), "p_lateral_connection"),
     "activation": (dict(activation="nope"), "activation"),
     "backend": (dict(backend="gpu-cluster"), "backend"),
+    "graph optimization": (dict(graph_optimization="no"), "graph_optimization"),
 }
 
 

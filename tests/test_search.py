@@ -13,7 +13,7 @@ from cerebros import (DenseUnit, SearchFailedError, SimpleCerebrosRandomSearch, 
                       zero_7_exp_decay, zero_95_exp_decay)
 from cerebros.simplecerebrosrandomsearch.simple_cerebros_random_search import (
     SimpleCerebrosRandomSearch as OriginalPath)
-from trial_callbacks import PoisonTrials, RecordEpochs
+from trial_callbacks import PoisonTrials, RecordEpochs, RecordGraphOptimizer
 
 ORIGINAL_COLUMNS = ["loss", "root_mean_squared_error", "val_loss", "val_root_mean_squared_error",
                     "trial_number", "subtrial_number", "model_name"]
@@ -128,6 +128,21 @@ def test_user_callbacks_reach_every_trial(small_search):
     RecordEpochs.epochs = 0
     SimpleCerebrosRandomSearch(**small_search(callbacks=[RecordEpochs()])).run_random_search()
     assert RecordEpochs.epochs == 2 * 2
+
+
+@pytest.mark.parametrize("graph_optimization", [False, True])
+def test_graph_optimizer_is_off_during_trials_and_restored_after(small_search,
+                                                                 graph_optimization):
+    import tensorflow as tf
+
+    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    RecordGraphOptimizer.disabled = []
+    SimpleCerebrosRandomSearch(**small_search(
+        callbacks=[RecordGraphOptimizer()], graph_optimization=graph_optimization)
+    ).run_random_search()
+    assert RecordGraphOptimizer.disabled == [not graph_optimization] * 2
+    after = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
+    assert after == before is False
 
 
 def test_nan_trial_is_recorded_as_failed_and_the_search_goes_on(small_search, tmp_path):

@@ -50,6 +50,18 @@ class RecordEpochs(keras.callbacks.Callback):
         type(self).epochs += 1
 
 
+class RecordGraphOptimizer(keras.callbacks.Callback):
+    """Record, at each trial's start of training, whether Grappler is switched off."""
+
+    disabled: list = []
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
+        options = tf.config.optimizer.get_experimental_options()
+        type(self).disabled.append(bool(options.get("disable_meta_optimizer", False)))
+
+
 class HoldEpoch(keras.callbacks.Callback):
     """At the start of ``epoch`` of ``trial``, touch ``marker`` and wait: a test kills the
     process while it waits, i.e. in the middle of that epoch."""
