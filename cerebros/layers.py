@@ -32,14 +32,16 @@ normalization is applied to ``D`` instead of ``W`` columns.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["FusedDenseUnit", "SeededGlorotUniform", "distinct_sources"]
+__all__ = ["FusedDenseUnit", "SeededGlorotUniform", "distinct_sources",
+           "custom_gradient_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +126,38 @@ def _initial_value(initializer: Any, shape: tuple, dtype: str) -> Any:
         fill = np.ones if isinstance(initializer, keras.initializers.Ones) else np.zeros
         return fill(shape, dtype)
     return initializer(shape, dtype=dtype)
+
+
+@contextlib.contextmanager
+def custom_gradient_scope() -> Iterator[None]:
+    """Forget, when the block ends, the gradient functions registered inside it.
+
+    Inside a ``tf.function``, every call of a ``tf.custom_gradient`` function (the fused
+    unit's training step is one) registers its gradient function in TensorFlow's
+    process-wide gradient registry, which never drops it; the function holds the traced
+    graph, so every traced model stays in memory (tensorflow/tensorflow#97697).  A search
+    traces new models for every trial, so each trial runs in this scope.  Graphs traced
+    inside the block cannot be differentiated with ``tf.gradients`` afterwards;
+    ``tf.GradientTape``, which Keras uses, does not need the registry.  Other backends
+    than TensorFlow are unaffected.
+    """
+    registry = None
+    if keras.backend.backend() == "tensorflow":
+        from tensorflow.python.framework import ops as tf_ops
+
+        registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):
+        yield
+        return
+    before = set(registry)
+    try:
+        yield
+    finally:
+        added = [name for name in list(registry)
+                 if name not in before and name.startswith("CustomGradient-")]
+        for name in added:
+            registry.pop(name, None)
+        logger.debug("Forgot %d custom gradient functions.", len(added))
 
 
 def _check_units(units: Any) -> int:

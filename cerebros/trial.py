@@ -155,6 +155,7 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     """
     import keras
 
+    from cerebros.layers import custom_gradient_scope
     from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture
 
     training = task.training
@@ -162,7 +163,7 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     history: dict[str, list[float]] = {}
     n_params, error, model_bytes = 0, "", None
     keras.backend.clear_session(free_memory=True)
-    with graph_optimizer(training.graph_optimization):
+    with graph_optimizer(training.graph_optimization), custom_gradient_scope():
         try:
             _configure_determinism(training.deterministic)
             keras.utils.set_random_seed(task.seed)

@@ -279,3 +279,30 @@ def test_fused_unit_matches_unfused_on_jax_backend():
         assert diffs["output"] < 1e-5, mode
         assert diffs["inputs"] < 1e-5 * max(1.0, diffs["params_scale"]), mode
         assert diffs["params"] < 1e-5 * max(1.0, diffs["params_scale"]), mode
+
+
+def test_custom_gradient_scope_releases_the_traced_graphs():
+    """tf.custom_gradient keeps every traced graph alive through TensorFlow's gradient
+    registry (tensorflow#97697); a search runs each trial in custom_gradient_scope."""
+    import gc
+
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    from cerebros.layers import custom_gradient_scope
+
+    def live_graphs():
+        gc.collect()
+        return sum(isinstance(o, FuncGraph) for o in gc.get_objects())
+
+    def fit_once():
+        a, b = keras.Input((3,)), keras.Input((2,))
+        model = keras.Model([a, b], keras.layers.Dense(1)(FusedDenseUnit(4, [0, 1, 0])([a, b])))
+        model.compile(optimizer="adam", loss="mse")
+        x = [np.ones((8, 3), "float32"), np.ones((8, 2), "float32")]
+        model.fit(x, np.ones((8, 1), "float32"), epochs=1, verbose=0)
+
+    before = live_graphs()
+    with custom_gradient_scope():
+        fit_once()
+    keras.backend.clear_session(free_memory=True)
+    assert live_graphs() <= before
