@@ -66,6 +66,19 @@ def _initializer(seed: int | None, index: int) -> keras.initializers.Initializer
     return SeededGlorotUniform((int(seed) * 1_000_003 + index) % (2**31 - 1))
 
 
+def _plain_dense(x: Any, width: int, activation: Any, init: keras.initializers.Initializer,
+                 dtype: str, name: str) -> Any:
+    """A Keras Dense layer whose saved config names only Keras' own initializer (so an
+    unfused model loads without Cerebros); a seeded kernel is assigned after building."""
+    seeded = isinstance(init, SeededGlorotUniform)
+    dense = keras.layers.Dense(width, activation=activation, dtype=dtype, name=name,
+                               kernel_initializer="glorot_uniform" if seeded else init)
+    tensor = dense(x)
+    if seeded:
+        dense.kernel.assign(init(tuple(dense.kernel.shape), dtype=dense.kernel.dtype))
+    return tensor
+
+
 def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
                 name: str = "cerebros") -> keras.Model:
     """Build the Keras model of ``plan``.
@@ -116,9 +129,8 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
                 else:
                     x = keras.layers.Dropout(options.dropout_rate, name=f"{tag}_drop",
                                              dtype=options.dtype)(x)
-                tensor = keras.layers.Dense(int(width), activation=activation,
-                                            kernel_initializer=init, dtype=options.dtype,
-                                            name=tag if is_final else f"{tag}_dense")(x)
+                tensor = _plain_dense(x, int(width), activation, init, options.dtype,
+                                      tag if is_final else f"{tag}_dense")
             outputs[(level, unit)] = tensor
     model_outputs = [outputs[(final, unit)] for unit in range(len(plan.widths[final]))]
     # One input or output is passed bare, as the original did, so that ``predict`` returns an

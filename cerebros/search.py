@@ -106,7 +106,7 @@ class SimpleCerebrosRandomSearch:
         the results are the same as with 1; only per-call overhead is saved.
     graph_optimization : bool
         Let TensorFlow's Grappler optimize each trial's training graphs (default False).
-        On Cerebros networks it costs about a fifth of a trial's first epoch and does not
+        On Cerebros networks it costs a quarter to a third of a trial's first epoch and does not
         speed up later epochs; it may change results in the last bits of float32, like
         ``jit_compile``.  The process-wide setting is restored after each trial.
     allow_label_leakage : bool

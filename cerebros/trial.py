@@ -126,7 +126,7 @@ def graph_optimizer(enabled: bool) -> Iterator[None]:
     """TensorFlow's Grappler graph optimizer on (unchanged) or off while the block runs.
 
     Grappler rewrites every ``tf.function`` graph when it is first run.  On Cerebros
-    networks, many small ops, this is a fifth of a trial's first epoch and does not make
+    networks, many small ops, this is a quarter to a third of the first epoch and does not make
     later epochs faster (``benchmarks/bench_trial_phases.py``).  The setting is
     process-wide in TensorFlow, so it is restored when the block ends.
     """

@@ -200,6 +200,11 @@ def test_gated_model_saves_and_loads_without_custom_objects(tmp_path, fused):
     subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(path), str(tmp_path / "y.npy"),
                     str(tmp_path / "x.npy")], check=True, capture_output=True)
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), model.predict(x, verbose=0))
+    if not fused:  # plain Keras layers (the optimizer aside): no Cerebros needed to predict
+        script = LOAD_SCRIPT.replace(", cerebros", "").replace("])", "], compile=False)", 1)
+        subprocess.run([sys.executable, "-c", script, str(path), str(tmp_path / "y2.npy"),
+                        str(tmp_path / "x.npy")], check=True, capture_output=True)
+        np.testing.assert_array_equal(np.load(tmp_path / "y2.npy"), model.predict(x, verbose=0))
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
