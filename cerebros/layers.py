@@ -132,14 +132,15 @@ def _initial_value(initializer: Any, shape: tuple, dtype: str) -> Any:
 def custom_gradient_scope() -> Iterator[None]:
     """Forget, when the block ends, the gradient functions registered inside it.
 
-    Inside a ``tf.function``, every call of a ``tf.custom_gradient`` function (the fused
-    unit's training step is one) registers its gradient function in TensorFlow's
-    process-wide gradient registry, which never drops it; the function holds the traced
-    graph, so every traced model stays in memory (tensorflow/tensorflow#97697).  A search
-    traces new models for every trial, so each trial runs in this scope.  Graphs traced
-    inside the block cannot be differentiated with ``tf.gradients`` afterwards;
-    ``tf.GradientTape``, which Keras uses, does not need the registry.  Other backends
-    than TensorFlow are unaffected.
+    Inside a ``tf.function``, every call of a ``tf.custom_gradient`` function registers
+    its gradient function in TensorFlow's process-wide gradient registry, which never drops
+    it; the function holds the traced graph, so every traced model stays in memory
+    (tensorflow/tensorflow#97697).  The fused unit's training step is such a function, and
+    so is a piece of TensorFlow's own distribution code that every Keras ``fit`` traces.
+    A search runs each trial in this scope; wrap your own loops of ``fit`` calls in it
+    likewise.  Graphs traced inside the block cannot be differentiated with
+    ``tf.gradients`` afterwards; ``tf.GradientTape``, which Keras uses, does not need the
+    registry.  Other backends than TensorFlow are unaffected.
     """
     registry = None
     if keras.backend.backend() == "tensorflow":

@@ -286,6 +286,7 @@ def test_custom_gradient_scope_releases_the_traced_graphs():
     registry (tensorflow#97697); a search runs each trial in custom_gradient_scope."""
     import gc
 
+    from tensorflow.python.framework import ops as tf_ops
     from tensorflow.python.framework.func_graph import FuncGraph
 
     from cerebros.layers import custom_gradient_scope
@@ -301,8 +302,14 @@ def test_custom_gradient_scope_releases_the_traced_graphs():
         x = [np.ones((8, 3), "float32"), np.ones((8, 2), "float32")]
         model.fit(x, np.ones((8, 1), "float32"), epochs=1, verbose=0)
 
-    before = live_graphs()
+    def custom_gradients():
+        return sum(name.startswith("CustomGradient-")
+                   for name in tf_ops._gradient_registry._registry)
+
+    before, registered = live_graphs(), custom_gradients()
     with custom_gradient_scope():
         fit_once()
+        assert custom_gradients() > registered, "the traced step registered gradients"
     keras.backend.clear_session(free_memory=True)
+    assert custom_gradients() == registered
     assert live_graphs() <= before
