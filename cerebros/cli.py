@@ -169,18 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fraction of the rows held out for validation, in [0, 1)")
     search.add_argument("--seed", type=_bounded_int(0), default=8675309, metavar="S",
                         help="seed of the shuffle, the sampled architectures and the weights")
-    search.add_argument("--min-levels", type=_bounded_int(1), default=2, metavar="N",
-                        help="fewest dense levels per network, the output level included")
-    search.add_argument("--max-levels", type=_bounded_int(1), default=7, metavar="N",
-                        help="most dense levels per network, the output level included")
-    search.add_argument("--min-units", type=_bounded_int(1), default=1, metavar="N",
-                        help="fewest units per level")
-    search.add_argument("--max-units", type=_bounded_int(1), default=4, metavar="N",
-                        help="most units per level")
-    search.add_argument("--min-neurons", type=_bounded_int(1), default=1, metavar="N",
-                        help="fewest neurons per unit")
-    search.add_argument("--max-neurons", type=_bounded_int(1), default=4, metavar="N",
-                        help="most neurons per unit")
+    for noun, counted, fewest, most in (
+            ("levels", "dense levels per network, the output level included", 2, 7),
+            ("units", "units per level", 1, 4), ("neurons", "neurons per unit", 1, 4)):
+        for bound, word, default in (("min", "fewest", fewest), ("max", "most", most)):
+            search.add_argument(f"--{bound}-{noun}", type=_bounded_int(1), default=default,
+                                metavar="N", help=f"{word} {counted}")
     search.add_argument("--backend", choices=("inline", "process", "ray"), default="inline",
                         help="where trials run: in this process, in a process pool, or on Ray")
     search.add_argument("--workers", type=_bounded_int(1), default=None, metavar="N",
