@@ -43,7 +43,7 @@ import tensorflow as tf  # noqa: E402
 
 from cerebros import NeuralNetworkFuture  # noqa: E402
 from cerebros.spec import NetworkSpec  # noqa: E402
-from cerebros.trial import graph_optimizer  # noqa: E402
+from cerebros.tf_state import graph_optimizer  # noqa: E402
 
 logger = logging.getLogger("bench_core")
 

@@ -6,7 +6,7 @@ normalizes each distinct input once and folds the copies' weights together.  Her
 same plans are materialized both ways and trained on the same data:
 
 (a) networks sampled by the README's Ames search (``SimpleCerebrosRandomSearch(...)
-    .neural_network_future(i, 0)`` with the README arguments, for ``--ames-networks``
+    task(i, 0).network_record()`` with the README arguments, for ``--ames-networks``
     moieties), trained on the honest Ames training rows (1904 × 36, batch 93);
 (b) the 10 levels × 10 units network of ``bench_core.py``, trained on synthetic
     1900 × 38 rows, batch 93.
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     ames_x, ames_y = search.data.x_train[0], search.data.y_train[0]
     networks = []
     for moiety in range(args.ames_networks):
-        plan = search.neural_network_future(moiety, 0).to_dict()
+        plan = search.task(moiety, 0).network_record()
         networks.append((f"Ames README moiety {moiety}", plan, ames_x, ames_y, search.learning_rate))
     if not args.no_grid:
         grid = bench_core.future(bench_core.grid_spec(10, 10))

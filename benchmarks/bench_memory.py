@@ -54,7 +54,7 @@ def naive_loop(search: SimpleCerebrosRandomSearch, x, y, epochs: int) -> list[fl
     """The same planned networks, fitted without ever clearing the Keras session."""
     callback = rss_at_train_end()
     for task in search.tasks():
-        future = NeuralNetworkFuture.from_dict(task.plan, learning_rate=0.01,
+        future = NeuralNetworkFuture.from_dict(task.network_record(), learning_rate=0.01,
                                                steps_per_execution=32)
         future.materialize()
         model = future.compile_neural_network()

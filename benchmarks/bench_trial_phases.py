@@ -39,9 +39,9 @@ import numpy as np  # noqa: E402
 
 import ames_regression as ames  # noqa: E402
 from cerebros.materialize import materialize  # noqa: E402
-from cerebros.neuralnetworkfuture.neural_network_future import build_optimizer  # noqa: E402
+from cerebros.compilation import build_optimizer  # noqa: E402
 from cerebros.oracle import Oracle, TrialRecord, now_iso  # noqa: E402
-from cerebros.trial import graph_optimizer  # noqa: E402
+from cerebros.tf_state import graph_optimizer  # noqa: E402
 
 SETTINGS = {
     "original-like": dict(fused=False, flat=False, prebuild=False, jit=True, steps=1,
@@ -60,11 +60,11 @@ def run_trial(search, data, setting, epochs, workdir, index):
     keras.utils.set_random_seed(index)
     times = {}
     start = time.perf_counter()
-    future = search.neural_network_future(index, 0)  # samples the spec and plans the wiring
+    task = search.task(index, 0)  # samples the spec and plans the wiring
     times["plan"] = time.perf_counter() - start
-    options = dataclasses.replace(future.model_options, fused_units=setting["fused"])
+    options = dataclasses.replace(task.options, fused_units=setting["fused"])
     start = time.perf_counter()
-    model = materialize(future.wiring_plan, options, name="phases")
+    model = materialize(task.plan, options, name="phases")
     times["materialize"] = time.perf_counter() - start
     start = time.perf_counter()
     optimizer = build_optimizer(0.0664) if setting["flat"] else keras.optimizers.AdamW(
@@ -108,9 +108,9 @@ def main() -> int:
                                    epochs=args.epochs)
         totals = {name: {} for name in SETTINGS}
         for moiety in range(args.networks):
-            future = search.neural_network_future(moiety, 0)
-            print(f"network {moiety}: {future.spec.widths[1:-1]}, "
-                  f"{len(future.wiring_plan.connections)} connections", flush=True)
+            plan = search.plan(moiety, 0)
+            print(f"network {moiety}: {plan.widths[1:-1]}, "
+                  f"{len(plan.connections)} connections", flush=True)
             for name, setting in SETTINGS.items():
                 workdir = Path(tmp) / f"{name}-{moiety}".replace(" ", "_").replace("+", "")
                 workdir.mkdir()

@@ -385,7 +385,7 @@ def _best_model_line(board: "pd.DataFrame") -> str | None:
 
 
 def _print_leaderboard(board: "pd.DataFrame") -> None:
-    direction = "lower" if board.attrs["direction"] == "min" else "higher"
+    direction = "lower" if board.attrs["direction"] == "minimize" else "higher"
     print(f"leaderboard ({board.attrs['metric']}, {direction} is better):")
     print(_format_leaderboard(board))
     line = _best_model_line(board)

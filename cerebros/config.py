@@ -7,13 +7,13 @@ Pure Python: no TensorFlow.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Mapping, Union
 
+from cerebros.checks import check_choice, check_int, check_number
 from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
 
-__all__ = ["WiringConfig", "ROUNDING_RULES", "check_random_state", "callable_name"]
+__all__ = ["WiringConfig", "WIRING_DEFAULTS", "ROUNDING_RULES", "callable_name"]
 
 ROUNDING_RULES = ("ceil", "floor")
 
@@ -25,40 +25,6 @@ def callable_name(function: Any) -> Any:
     if isinstance(function, str) or function is None:
         return function
     return getattr(function, "__name__", repr(function))
-
-
-def check_random_state(seed: Any):
-    """Return a ``numpy.random.Generator`` for an int, a Generator or None.
-
-    Raises ValueError for anything else (e.g. a float or a string).
-    """
-    import numpy as np
-
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0:
-            raise ValueError(f"seed must be a non-negative int, a numpy Generator or None; got {seed}.")
-        return np.random.default_rng(seed)
-    raise ValueError(f"seed must be a non-negative int, a numpy Generator or None; got {seed!r}.")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) and not (
-            hasattr(value, "__index__") and not isinstance(value, float)):
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-
-
-def _check_number(name: str, value: Any, low: float, high: float = math.inf) -> None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}.") from None
-    if isinstance(value, bool) or not math.isfinite(number) or not low <= number <= high:
-        allowed = f">= {low}" if high == math.inf else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be a finite number {allowed}; got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -86,28 +52,26 @@ class WiringConfig:
     num_lateral_connection_tries_per_unit: int = 1
 
     def __post_init__(self) -> None:
-        _check_int("minimum_skip_connection_depth", self.minimum_skip_connection_depth, 1)
-        _check_int("maximum_skip_connection_depth", self.maximum_skip_connection_depth, 1)
+        check_int("minimum_skip_connection_depth", self.minimum_skip_connection_depth, 1)
+        check_int("maximum_skip_connection_depth", self.maximum_skip_connection_depth, 1)
         if self.minimum_skip_connection_depth > self.maximum_skip_connection_depth:
             raise ValueError(
                 "minimum_skip_connection_depth must be <= maximum_skip_connection_depth; got "
                 f"{self.minimum_skip_connection_depth} > {self.maximum_skip_connection_depth}.")
         prefix = "predecessor_level_connection_affinity_factor_"
         for suffix in ("first", "main", "final_to_kminus1"):
-            _check_number(prefix + suffix, getattr(self, prefix + suffix), 0.0)
+            check_number(prefix + suffix, getattr(self, prefix + suffix), 0.0)
         for suffix in ("first_rounding_rule", "main_rounding_rule"):
-            rule = getattr(self, prefix + suffix)
-            if rule not in ROUNDING_RULES:
-                raise ValueError(f"{prefix + suffix} must be 'ceil' or 'floor'; got {rule!r}.")
+            check_choice(prefix + suffix, getattr(self, prefix + suffix), ROUNDING_RULES)
         for name in (prefix + "decay_main", "p_lateral_connection_decay"):
             if not callable(getattr(self, name)):
                 raise ValueError(f"{name} must be a function of the distance (int) returning a "
                                  f"factor, such as zero_7_exp_decay; got {getattr(self, name)!r}.")
-        _check_int("max_consecutive_lateral_connections", self.max_consecutive_lateral_connections, 0)
-        _check_int("gate_after_n_lateral_connections", self.gate_after_n_lateral_connections, 1)
-        _check_int("num_lateral_connection_tries_per_unit",
-                   self.num_lateral_connection_tries_per_unit, 0)
-        _check_number("p_lateral_connection", self.p_lateral_connection, 0.0, 1.0)
+        check_int("max_consecutive_lateral_connections", self.max_consecutive_lateral_connections, 0)
+        check_int("gate_after_n_lateral_connections", self.gate_after_n_lateral_connections, 1)
+        check_int("num_lateral_connection_tries_per_unit",
+                  self.num_lateral_connection_tries_per_unit, 0)
+        check_number("p_lateral_connection", self.p_lateral_connection, 0.0, 1.0)
         gate = self.gate_activation_function
         if not (callable(gate) or (isinstance(gate, str) and gate)):
             raise ValueError("gate_activation_function must be simple_sigmoid, a Keras activation "
@@ -130,12 +94,27 @@ class WiringConfig:
 
     @classmethod
     def from_arguments(cls, arguments: Mapping[str, Any]) -> "WiringConfig":
-        """Collect the wiring arguments out of an entry point's keyword arguments (other
-        keys are ignored), so long public signatures become one validated object."""
-        return cls(**{f.name: arguments[f.name] for f in fields(cls) if f.name in arguments})
+        """Collect the wiring arguments out of an entry point's keyword arguments (e.g. its
+        ``locals()``; other keys are ignored), so long public signatures become one
+        validated object.  Every field must be present: a signature that lost or renamed a
+        wiring argument is an error, not a silent default."""
+        missing = [f.name for f in fields(cls) if f.name not in arguments]
+        if missing:
+            raise TypeError(f"WiringConfig.from_arguments: missing wiring argument(s) {missing}.")
+        return cls(**{f.name: arguments[f.name] for f in fields(cls)})
+
+    def as_arguments(self) -> dict[str, Any]:
+        """The fields as keyword arguments (callables as given, not by name)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def replace(self, **changes: Any) -> "WiringConfig":
         """A copy with some fields changed (validated again)."""
         values = asdict(self)
         values.update(changes)
         return WiringConfig(**values)
+
+
+WIRING_DEFAULTS = WiringConfig()
+"""The wiring defaults, declared once (the original's): the long public signatures of
+``NeuralNetworkFuture``, ``SimpleCerebrosRandomSearch`` and the original's mix-ins take their
+defaults from here."""

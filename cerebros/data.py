@@ -24,6 +24,9 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from cerebros.checks import check_bool
+from cerebros.spec import normalize_shapes
+
 __all__ = ["PreparedData", "prepare_data", "hash_based_split"]
 
 logger = logging.getLogger(__name__)
@@ -157,16 +160,15 @@ def prepare_data(training_data: Any, labels: Any, input_widths: Sequence[int],
         ``validation_split`` or ``validation_data``, both given, too few rows for the
         split, or a feature column equal to a label column.
     """
-    input_widths = _check_widths(input_widths, "input_shapes")
-    output_widths = _check_widths(output_widths, "output_shapes")
+    input_widths = normalize_shapes(input_widths, "input_shapes")
+    output_widths = normalize_shapes(output_widths, "output_shapes")
     dtype = _check_dtype(dtype)
     _check_validation_split(validation_split)
     if validation_data is not None and validation_split > 0:
         raise ValueError(f"validation_split={validation_split} and validation_data were both "
                          "given, so which one defines the validation rows is ambiguous; "
                          "pass only one of them.")
-    if not isinstance(allow_label_leakage, bool):
-        raise ValueError(f"allow_label_leakage must be True or False; got {allow_label_leakage!r}.")
+    check_bool("allow_label_leakage", allow_label_leakage)
 
     features = _convert_features(training_data, "training_data", input_widths, dtype,
                                  _feature_names(feature_names, input_widths))
@@ -192,23 +194,6 @@ def prepare_data(training_data: Any, labels: Any, input_widths: Sequence[int],
         prepared = PreparedData(x_all, y_all)
     logger.debug("prepared %d training and %d validation rows", prepared.n_train, prepared.n_val)
     return prepared
-
-
-def _check_widths(widths: Any, argument: str) -> tuple[int, ...]:
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or not widths:
-        raise ValueError(f"{argument} must be a non-empty list of widths, one per "
-                         f"{'input' if argument == 'input_shapes' else 'output'}, such as [38]; "
-                         f"got {widths!r}.")
-    return tuple(_width(shape, argument, index) for index, shape in enumerate(widths))
-
-
-def _width(shape: Any, argument: str, index: int) -> int:
-    """A width from an int or a one-element shape such as ``(38,)``."""
-    width = shape[0] if isinstance(shape, (list, tuple)) and len(shape) == 1 else shape
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
-        raise ValueError(f"{argument}[{index}] must be a whole number >= 1 or a shape such as "
-                         f"(38,); got {shape!r}.")
-    return int(width)
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

@@ -15,10 +15,11 @@ import queue
 from typing import Any, Iterable, Iterator, Protocol
 
 from cerebros.data import PreparedData
+from cerebros.tf_state import limit_threads
 from cerebros.trial import TrialOutcome, TrialTask, failed_outcome, run_trial
 
 __all__ = ["Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "make_executor",
-           "BACKENDS", "limit_threads"]
+           "BACKENDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,21 +32,6 @@ class Executor(Protocol):
     def run(self, tasks: Iterable[TrialTask], data: PreparedData) -> Iterator[TrialOutcome]: ...
 
     def close(self) -> None: ...
-
-
-def limit_threads(threads: int) -> None:
-    """Cap TensorFlow's thread pools in this process (call before TensorFlow runs an op),
-    so that several workers on one machine do not oversubscribe its cores."""
-    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:  # TensorFlow already started in this process: keep its pools
-        logger.debug("TensorFlow already initialized; thread limits not changed")
 
 
 class InlineExecutor:

@@ -32,16 +32,16 @@ normalization is applied to ``D`` instead of ``W`` columns.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["FusedDenseUnit", "SeededGlorotUniform", "distinct_sources",
-           "custom_gradient_scope"]
+from cerebros.checks import check_int, check_number
+
+__all__ = ["FusedDenseUnit", "SeededGlorotUniform", "distinct_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +102,7 @@ class SeededGlorotUniform(keras.initializers.Initializer):
     """
 
     def __init__(self, seed: int) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; received seed={seed!r}.")
-        self.seed = int(seed)
+        self.seed = check_int("seed", seed, 0)
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> np.ndarray:
         shape = tuple(int(d) for d in shape)
@@ -128,87 +126,19 @@ def _initial_value(initializer: Any, shape: tuple, dtype: str) -> Any:
     return initializer(shape, dtype=dtype)
 
 
-@contextlib.contextmanager
-def custom_gradient_scope() -> Iterator[None]:
-    """Forget, when the block ends, the gradient functions registered inside it.
-
-    Inside a ``tf.function``, every call of a ``tf.custom_gradient`` function registers
-    its gradient function in TensorFlow's process-wide gradient registry, which never drops
-    it; the function holds the traced graph, so every traced model stays in memory
-    (tensorflow/tensorflow#97697).  The fused unit's training step is such a function, and
-    so is a piece of TensorFlow's own distribution code that every Keras ``fit`` traces.
-    A search runs each trial in this scope; wrap your own loops of ``fit`` calls in it
-    likewise.  Graphs traced inside the block cannot be differentiated with
-    ``tf.gradients`` afterwards; ``tf.GradientTape``, which Keras uses, does not need the
-    registry.  Other backends than TensorFlow are unaffected.
-    """
-    registry = None
-    if keras.backend.backend() == "tensorflow":
-        from tensorflow.python.framework import ops as tf_ops
-
-        registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):
-        yield
-        return
-    before = set(registry)
-    try:
-        yield
-    finally:
-        added = [name for name in list(registry)
-                 if name not in before and name.startswith("CustomGradient-")]
-        for name in added:
-            registry.pop(name, None)
-        logger.debug("Forgot %d custom gradient functions.", len(added))
-
-
-def _check_units(units: Any) -> int:
-    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-        raise ValueError(f"units must be an integer >= 1; received units={units!r}.")
-    return int(units)
-
-
 def _check_copy_sources(copy_sources: Any) -> tuple[int, ...]:
-    try:
-        sources = tuple(copy_sources)
-    except TypeError:
-        raise ValueError(
-            "copy_sources must be a non-empty list of non-negative integers; "
-            f"received copy_sources={copy_sources!r}."
-        ) from None
-    if not sources or any(
-        isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in sources
-    ):
-        raise ValueError(
-            "copy_sources must be a non-empty list of non-negative integers; "
-            f"received copy_sources={copy_sources!r}."
-        )
-    sources = tuple(int(s) for s in sources)
+    allowed = "a non-empty list of ints >= 0"
+    if isinstance(copy_sources, (str, bytes)) or not hasattr(copy_sources, "__iter__"):
+        raise ValueError(f"copy_sources must be {allowed}; got {copy_sources!r}.")
+    sources = tuple(check_int(f"copy_sources[{i}]", s, 0) for i, s in enumerate(copy_sources))
+    if not sources:
+        raise ValueError(f"copy_sources must be {allowed}; got {copy_sources!r}.")
     unused = sorted(set(range(max(sources) + 1)) - set(sources))
     if unused:
         raise ValueError(
             "copy_sources must use every distinct input index from 0 to its maximum at "
-            f"least once; received copy_sources={list(sources)!r}, which never uses "
-            f"{unused}."
-        )
+            f"least once; got {list(sources)!r}, which never uses {unused}.")
     return sources
-
-
-def _check_epsilon(epsilon: Any) -> float:
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-        raise ValueError(f"epsilon must be a number > 0; received epsilon={epsilon!r}.")
-    return float(epsilon)
-
-
-def _check_momentum(momentum: Any) -> float:
-    if (
-        isinstance(momentum, bool)
-        or not isinstance(momentum, (int, float))
-        or not 0.0 <= momentum <= 1.0
-    ):
-        raise ValueError(
-            f"momentum must be a number in [0, 1]; received momentum={momentum!r}."
-        )
-    return float(momentum)
 
 
 def _as_shape_list(input_shape: Any) -> list[tuple]:
@@ -312,13 +242,13 @@ class FusedDenseUnit(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.units = _check_units(units)
+        self.units = check_int("units", units, 1)
         # Index data is kept in NumPy arrays: Keras tracks list and tuple attributes element
         # by element, which costs seconds on networks with thousands of units.
         self._copy_sources = np.asarray(_check_copy_sources(copy_sources), dtype=np.int64)
         self.activation = keras.activations.get(activation)
-        self.epsilon = _check_epsilon(epsilon)
-        self.momentum = _check_momentum(momentum)
+        self.epsilon = check_number("epsilon", epsilon, 0.0, low_open=True)
+        self.momentum = check_number("momentum", momentum, 0.0, 1.0)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.gamma = None

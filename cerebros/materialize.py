@@ -11,15 +11,28 @@ The only randomness here is the weight initialization, seeded from ``seed``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import keras
 
+from cerebros.config import callable_name
 from cerebros.layers import FusedDenseUnit, SeededGlorotUniform, distinct_sources
 from cerebros.wiring import WiringPlan
 
-__all__ = ["ModelOptions", "materialize", "validate_activation"]
+__all__ = ["ModelOptions", "materialize", "validate_activation", "network_record",
+           "network_from_record", "network_name"]
+
+
+def network_name(project_name: str, trial_number: int, subtrial_number: int) -> str:
+    """``<project>_trial_<16 digits>_subtrial_<16 digits>``, the original's network name."""
+    return f"{project_name}_trial_{int(trial_number):016d}_subtrial_{int(subtrial_number):016d}"
+
+
+def keras_name(name: str) -> str:
+    """``name`` made acceptable to Keras (last path part, other characters as ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name).rsplit("/", 1)[-1])
 
 
 def validate_activation(name: str, value: Any, allow_none: bool = True) -> None:
@@ -56,6 +69,42 @@ class ModelOptions:
                              f"{self.bnorm_or_dropout!r}.")
         if not 0.0 <= float(self.dropout_rate) < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1); got {self.dropout_rate!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as JSON data (callables by name; the gate is kept in the plan)."""
+        return {"activation": callable_name(self.activation),
+                "final_activation": callable_name(self.final_activation),
+                "bnorm_or_dropout": self.bnorm_or_dropout, "dropout_rate": self.dropout_rate,
+                "fused_units": self.fused_units, "train_data_dtype": self.dtype,
+                "weight_seed": self.seed}
+
+
+def network_record(plan: WiringPlan, options: ModelOptions, name: str,
+                   **extra: Any) -> dict[str, Any]:
+    """Everything needed to rebuild a network, as JSON data: the plan's
+    :meth:`~cerebros.wiring.WiringPlan.to_dict`, the model options, the network's ``name``,
+    its input and output shapes, and ``extra`` entries (e.g. the learning rate)."""
+    return {**plan.to_dict(), "name": name,
+            "input_shapes": [int(w) for w in plan.widths[0]],
+            "output_shapes": [int(w) for w in plan.widths[-1]],
+            **options.to_dict(), **extra}
+
+
+def network_from_record(data: Mapping[str, Any], **overrides: Any
+                        ) -> tuple[WiringPlan, ModelOptions]:
+    """The plan and model options of a :func:`network_record` (validated); ``overrides``
+    replace stored options (e.g. ``activation=my_function`` stored only by name)."""
+    plan = WiringPlan.from_dict(data)
+    values = {"activation": data.get("activation", "elu"),
+              "final_activation": data.get("final_activation"),
+              "gate_activation": plan.params.get("gate_activation_function", "sigmoid"),
+              "bnorm_or_dropout": data.get("bnorm_or_dropout", "bnorm"),
+              "dropout_rate": data.get("dropout_rate", 0.2),
+              "fused_units": data.get("fused_units", True),
+              "dtype": data.get("train_data_dtype", "float32"),
+              "seed": data.get("weight_seed")}
+    values.update(overrides)
+    return plan, ModelOptions(**values)
 
 
 def _initializer(seed: int | None, index: int) -> keras.initializers.Initializer:
@@ -137,4 +186,4 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
     # array rather than a one-element list.
     return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
                        outputs=model_outputs if len(model_outputs) > 1 else model_outputs[0],
-                       name=name)
+                       name=keras_name(name))

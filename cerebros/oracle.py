@@ -27,18 +27,10 @@ from typing import Any, Iterator, Optional, Union
 import pandas as pd
 import pendulum
 
+from cerebros.checks import check_choice, check_int
 from cerebros.project import ORACLE_NAME, remove_stale_temp_files, write_bytes_atomic
 
-__all__ = [
-    "TRIAL_COLUMNS",
-    "COMPLETED",
-    "FAILED",
-    "SUMMARY_COLUMNS",
-    "TrialRecord",
-    "Oracle",
-    "normalize_direction",
-    "now_iso",
-]
+__all__ = ["TRIAL_COLUMNS", "COMPLETED", "FAILED", "TrialRecord", "Oracle", "now_iso"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,20 +51,7 @@ TRIAL_COLUMNS = (
     "error",
 )
 
-SUMMARY_COLUMNS = (
-    "trial_number",
-    "subtrial_number",
-    "status",
-    "best_value",
-    "best_epoch",
-    "epochs_run",
-    "wall_time_s",
-    "n_params",
-    "model_name",
-    "error",
-)
-
-_DIRECTIONS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
+_REQUIRED_COLUMNS = ("trial_number", "subtrial_number", "epoch", "status")
 _TEXT_COLUMNS = ("model_name", "status", "started_at", "ended_at", "error")
 _NULLABLE_INT_COLUMNS = ("epoch", "n_params")
 
@@ -82,31 +61,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 def now_iso() -> str:
     """Return the current UTC time as an ISO 8601 string (made with pendulum)."""
     return pendulum.now("UTC").isoformat()
-
-
-def normalize_direction(direction: str) -> str:
-    """Return ``"minimize"`` or ``"maximize"`` for ``direction``.
-
-    Parameters
-    ----------
-    direction : str
-        One of ``"minimize"``, ``"min"``, ``"maximize"``, ``"max"`` (any case).
-
-    Raises
-    ------
-    ValueError
-        For anything else.
-    """
-    key = direction.lower() if isinstance(direction, str) else direction
-    if key not in _DIRECTIONS:
-        raise ValueError(
-            f"direction must be one of 'minimize', 'min', 'maximize', 'max'; got {direction!r}.")
-    return _DIRECTIONS[key]
-
-
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int; got {value!r}.")
 
 
 def _as_float(value: Any) -> float:
@@ -151,12 +105,11 @@ class TrialRecord:
     history: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_count("trial_number", self.trial_number)
-        _check_count("subtrial_number", self.subtrial_number)
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}; got {self.status!r}.")
+        self.trial_number = check_int("trial_number", self.trial_number, 0)
+        self.subtrial_number = check_int("subtrial_number", self.subtrial_number, 0)
+        check_choice("status", self.status, STATUSES)
         if self.n_params is not None:
-            _check_count("n_params", self.n_params)
+            self.n_params = check_int("n_params", self.n_params, 0)
         if not isinstance(self.history, dict):
             raise ValueError(f"history must be a dict of metric name to list; got {self.history!r}.")
         clashes = sorted(set(self.history) & set(TRIAL_COLUMNS))
@@ -220,6 +173,9 @@ def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
     for column in _NULLABLE_INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
     frame["wall_time_s"] = pd.to_numeric(frame["wall_time_s"]).astype("float64")
+    for column in frame.columns:
+        if column not in TRIAL_COLUMNS:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     return frame
 
 
@@ -321,140 +277,20 @@ class Oracle:
         """Return every recorded row (an empty frame with :data:`TRIAL_COLUMNS` if none).
 
         Text columns have pandas' string dtype, ``trial_number``/``subtrial_number`` are
-        int64, ``epoch``/``n_params`` nullable ``Int64``, metrics float64.
+        int64, ``epoch``/``n_params`` nullable ``Int64``, history columns float64
+        (unparseable entries NaN).  This is the one reader of the oracle file.
         """
         if not self.path.exists():
             return _coerce(pd.DataFrame(columns=list(TRIAL_COLUMNS)))
-        return _coerce(pd.read_csv(self.path, dtype={column: "str" for column in _TEXT_COLUMNS}))
+        frame = pd.read_csv(self.path, dtype={column: "str" for column in _TEXT_COLUMNS})
+        missing = [c for c in _REQUIRED_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{self.path}: missing column(s) {missing}; found "
+                             f"{list(frame.columns)}.")
+        return _coerce(frame)
 
     def finished(self) -> set[tuple[int, int]]:
         """Return the (trial, subtrial) pairs recorded with any status."""
         frame = self.read()
         pairs = zip(frame["trial_number"], frame["subtrial_number"])
         return {(int(trial), int(subtrial)) for trial, subtrial in pairs}
-
-    def completed(self) -> pd.DataFrame:
-        """Return the rows of completed trials."""
-        frame = self.read()
-        return frame[frame["status"] == COMPLETED].reset_index(drop=True)
-
-    @staticmethod
-    def _check_metric(frame: pd.DataFrame, metric: str) -> None:
-        if metric not in frame.columns:
-            available = [column for column in frame.columns if column not in TRIAL_COLUMNS]
-            raise ValueError(
-                f"metric must be a column of the oracle; got {metric!r}; "
-                f"available: {available or list(frame.columns)}.")
-
-    def best(self, metric: str, direction: str) -> Optional[tuple[float, pd.Series]]:
-        """Return the best value of ``metric`` over completed trials and its row.
-
-        Parameters
-        ----------
-        metric : str
-            A column, e.g. ``"val_root_mean_squared_error"``.
-        direction : str
-            ``"minimize"``/``"min"`` or ``"maximize"``/``"max"``.
-
-        Returns
-        -------
-        (float, pandas.Series) or None
-            The best value and the epoch row holding it (the earliest on ties), or None
-            when no completed trial has a value of ``metric``. NaN values are ignored.
-
-        Raises
-        ------
-        ValueError
-            If ``direction`` is not allowed, or the oracle has rows but no ``metric``
-            column (the message lists the available ones).
-        """
-        direction = normalize_direction(direction)
-        frame = self.read()
-        if frame.empty:
-            return None
-        self._check_metric(frame, metric)
-        completed = frame[frame["status"] == COMPLETED]
-        values = pd.to_numeric(completed[metric], errors="coerce").dropna()
-        if values.empty:
-            return None
-        index = values.idxmin() if direction == "minimize" else values.idxmax()
-        return float(values[index]), completed.loc[index]
-
-    def trial_summaries(self, metric: str, direction: str) -> pd.DataFrame:
-        """Return one row per (trial, subtrial), best first.
-
-        Parameters
-        ----------
-        metric : str
-            The column to rank by.
-        direction : str
-            ``"minimize"``/``"min"`` or ``"maximize"``/``"max"``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns :data:`SUMMARY_COLUMNS`: ``best_value`` and ``best_epoch`` are the
-            trial's best epoch for ``metric`` (NaN / <NA> when it has none) and
-            ``epochs_run`` counts its epoch rows. Completed trials come first, ranked by
-            ``best_value`` (those without one last); failed trials follow, then ties go
-            by trial and subtrial number.
-
-        Raises
-        ------
-        ValueError
-            As :meth:`best`.
-        """
-        direction = normalize_direction(direction)
-        frame = self.read()
-        if frame.empty:
-            return _empty_summaries()
-        self._check_metric(frame, metric)
-        frame = frame.assign(_value=pd.to_numeric(frame[metric], errors="coerce"))
-        summaries = [_summarize(rows, direction)
-                     for _, rows in frame.groupby(["trial_number", "subtrial_number"], sort=True)]
-        table = pd.DataFrame(summaries, columns=list(SUMMARY_COLUMNS))
-        table["best_epoch"] = table["best_epoch"].astype("Int64")
-        table["n_params"] = table["n_params"].astype("Int64")
-        ranked = table.assign(
-            _failed=table["status"] != COMPLETED,
-            _missing=table["best_value"].isna(),
-            _key=table["best_value"] if direction == "minimize" else -table["best_value"])
-        ranked = ranked.sort_values(
-            ["_failed", "_missing", "_key", "trial_number", "subtrial_number"], kind="stable")
-        return ranked[list(SUMMARY_COLUMNS)].reset_index(drop=True)
-
-
-def _summarize(rows: pd.DataFrame, direction: str) -> dict[str, Any]:
-    """One trial's summary from its epoch rows (which carry a numeric ``_value``)."""
-    first = rows.iloc[0]
-    values = rows["_value"].dropna()
-    if values.empty:
-        best_value, best_epoch = math.nan, pd.NA
-    else:
-        index = values.idxmin() if direction == "minimize" else values.idxmax()
-        best_value, best_epoch = float(values[index]), rows.loc[index, "epoch"]
-    return {
-        "trial_number": int(first["trial_number"]),
-        "subtrial_number": int(first["subtrial_number"]),
-        "status": first["status"],
-        "best_value": best_value,
-        "best_epoch": best_epoch,
-        "epochs_run": int(rows["epoch"].notna().sum()),
-        "wall_time_s": float(first["wall_time_s"]),
-        "n_params": first["n_params"],
-        "model_name": first["model_name"],
-        "error": first["error"],
-    }
-
-
-def _empty_summaries() -> pd.DataFrame:
-    table = pd.DataFrame(columns=list(SUMMARY_COLUMNS))
-    for column in ("trial_number", "subtrial_number", "epochs_run"):
-        table[column] = table[column].astype("int64")
-    for column in ("best_epoch", "n_params"):
-        table[column] = table[column].astype("Int64")
-    for column in ("best_value", "wall_time_s"):
-        table[column] = table[column].astype("float64")
-    for column in ("status", "model_name", "error"):
-        table[column] = table[column].astype(str)
-    return table

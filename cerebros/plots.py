@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cerebros.checks import check_direction, check_int
 from cerebros.project import write_bytes_atomic
-from cerebros.results import history_columns, load_history, load_results
+from cerebros.ranking import history_columns
+from cerebros.results import load_history, load_results
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -58,11 +60,9 @@ def _leaderboard(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
     metric = metric or board.attrs.get("metric")
     direction = direction or board.attrs.get("direction")
     if metric is None or metric not in board.columns:
-        raise ValueError(f"metric: got {metric!r}; pass a column of the leaderboard "
-                         f"(columns: {list(board.columns)}).")
-    if direction not in ("min", "max"):
-        raise ValueError(f"direction: got {direction!r}; allowed: 'min' or 'max'.")
-    return board, metric, direction
+        raise ValueError(f"metric must be a column of the leaderboard, one of "
+                         f"{list(board.columns)}; got {metric!r}.")
+    return board, metric, check_direction(direction)
 
 
 def plot_search_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
@@ -98,7 +98,7 @@ def plot_search_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[
     board, metric, direction = _leaderboard(frame_or_project_dir, metric, direction)
     ordered = board.sort_values(["trial_number", "subtrial_number"], kind="stable")
     scored = ordered[ordered[metric].notna()]
-    best = scored[metric].cummin() if direction == "min" else scored[metric].cummax()
+    best = scored[metric].cummin() if direction == "minimize" else scored[metric].cummax()
     n_failed = int((ordered["status"] == "failed").sum())
 
     figure = _new_figure(figsize=(8, 5), layout="constrained")
@@ -110,7 +110,7 @@ def plot_search_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(metric)
     axes.set_title(f"Search progress: {len(ordered)} trials, {n_failed} failed "
-                   f"({'lower' if direction == 'min' else 'higher'} is better)")
+                   f"({'lower' if direction == 'minimize' else 'higher'} is better)")
     axes.grid(alpha=0.3)
     axes.legend()
 
@@ -158,8 +158,7 @@ def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
     ImportError
         If matplotlib is not installed.
     """
-    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top: got {top!r}; allowed: a positive integer.")
+    check_int("top", top, 1)
     board = load_results(project_dir, metric, direction)
     metric = board.attrs["metric"]
     best = board[(board["status"] == "completed") & board[metric].notna()].head(top)

@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Union
 
+from cerebros.checks import check_bool, check_int
+
 __all__ = [
     "ProjectDir",
     "MANIFEST_NAME",
@@ -63,9 +65,7 @@ def trial_stem(trial: int, subtrial: int) -> str:
     str
         The stem shared by the trial's model, architecture and graph files.
     """
-    for name, value in (("trial", trial), ("subtrial", subtrial)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int; got {value!r}.")
+    trial, subtrial = check_int("trial", trial, 0), check_int("subtrial", subtrial, 0)
     return f"tr_{trial:016d}_subtrial_{subtrial:016d}"
 
 
@@ -283,8 +283,7 @@ class ProjectDir:
             is listed with its old and new value), or an ``oracle.csv`` without a manifest
             (made by the original library), and ``overwrite`` is False.
         """
-        if not isinstance(overwrite, bool):
-            raise ValueError(f"overwrite must be a bool; got {overwrite!r}.")
+        check_bool("overwrite", overwrite)
         wanted = _json_safe(arguments)
         if overwrite:
             self.clear()

@@ -1,9 +1,9 @@
 """Leaderboards of a finished (or running) search, read from its project folder.
 
-The oracle (``project_dir/oracle.csv``) holds one row per epoch per trial; this module folds
-those rows into one row per trial, adds the shape of each trial's saved wiring plan
-(``model_architectures/*.json``) and ranks the trials by a metric.  It reads the files with
-pandas directly and never touches Keras.
+The oracle (``project_dir/oracle.csv``, read by :class:`~cerebros.oracle.Oracle`) holds
+one row per epoch per trial; :func:`cerebros.ranking.rank_trials` folds those rows into one
+row per trial, best first, and this module adds the shape of each trial's saved wiring plan
+(``model_architectures/*.json``).  It never touches Keras.
 """
 
 from __future__ import annotations
@@ -13,25 +13,19 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from cerebros.project import ARCHITECTURES_DIR, MANIFEST_NAME, ORACLE_NAME, trial_stem
+from cerebros.checks import check_direction, check_int
+from cerebros.oracle import Oracle
+from cerebros.project import ORACLE_NAME, ProjectDir
+from cerebros.ranking import history_columns, rank_trials
+from cerebros.wiring import WiringPlan
 
-__all__ = ["load_results", "load_history", "history_columns", "resolve_ranking",
-           "ORACLE_FILE", "SEARCH_CONFIG_FILE"]
+__all__ = ["load_results", "load_history", "history_columns", "resolve_ranking"]
 
 logger = logging.getLogger(__name__)
 
-ORACLE_FILE = ORACLE_NAME
-SEARCH_CONFIG_FILE = MANIFEST_NAME
-
-BOOKKEEPING_COLUMNS = ("trial_number", "subtrial_number", "model_name", "epoch", "status",
-                       "started_at", "ended_at", "wall_time_s", "n_params", "error")
-_REQUIRED_COLUMNS = ("trial_number", "subtrial_number", "epoch", "status")
-_NUMERIC_COLUMNS = ("trial_number", "subtrial_number", "epoch", "wall_time_s", "n_params")
-_DIRECTIONS = {"min": "min", "minimize": "min", "max": "max", "maximize": "max"}
 _PLAN_COLUMNS = ("levels", "units", "connections_vertical", "connections_lateral",
                  "connections_gated")
 
@@ -47,51 +41,17 @@ def load_history(project_dir: str | os.PathLike[str]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The oracle's rows; the Keras history columns and ``epoch``, ``trial_number``,
-        ``subtrial_number``, ``wall_time_s`` and ``n_params`` are numeric (unparseable
-        entries become NaN).
+        The oracle's rows, typed as :meth:`cerebros.oracle.Oracle.read` gives them.
 
     Raises
     ------
     ValueError
         If ``project_dir`` holds no ``oracle.csv`` or the file lacks a required column.
     """
-    path = Path(project_dir) / ORACLE_FILE
-    if not path.is_file():
-        raise ValueError(f"project_dir: {str(project_dir)!r} holds no {ORACLE_FILE}; expected "
+    if not (Path(project_dir) / ORACLE_NAME).is_file():
+        raise ValueError(f"project_dir: {str(project_dir)!r} holds no {ORACLE_NAME}; expected "
                          "the project folder of a Cerebros search.")
-    frame = pd.read_csv(path)
-    missing = [c for c in _REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}.")
-    for column in [*history_columns(frame), *_NUMERIC_COLUMNS]:
-        if column in frame.columns:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    return frame
-
-
-def history_columns(frame: pd.DataFrame) -> list[str]:
-    """The oracle's Keras history columns (``loss``, ``val_loss``, ...), in file order."""
-    return [c for c in frame.columns if c not in BOOKKEEPING_COLUMNS]
-
-
-def _read_search_config(project: Path) -> dict[str, Any]:
-    path = project / SEARCH_CONFIG_FILE
-    if not path.is_file():
-        return {}
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}).") from None
-    return config if isinstance(config, dict) else {}
-
-
-def _normalize_direction(direction: Any, argument: str) -> str:
-    key = direction.lower() if isinstance(direction, str) else direction
-    if key not in _DIRECTIONS:
-        raise ValueError(f"{argument}: got {direction!r}; allowed: 'min' or 'max' "
-                         "('minimize' and 'maximize' are accepted too).")
-    return _DIRECTIONS[key]
+    return Oracle(project_dir).read()
 
 
 def resolve_ranking(project_dir: str | os.PathLike[str], metric: str | None,
@@ -108,7 +68,7 @@ def resolve_ranking(project_dir: str | os.PathLike[str], metric: str | None,
         The search's project folder.
     metric : str or None
         Column to rank by; must be one of ``available``.
-    direction : {"min", "max"} or None
+    direction : {"minimize", "maximize"} (or "min", "max") or None
         Whether smaller or larger values are better.
     available : list of str
         The metric columns present in the oracle.
@@ -116,7 +76,7 @@ def resolve_ranking(project_dir: str | os.PathLike[str], metric: str | None,
     Returns
     -------
     tuple of (str, str)
-        The metric and the direction (``"min"`` or ``"max"``).
+        The metric and the direction (``"minimize"`` or ``"maximize"``).
 
     Raises
     ------
@@ -124,94 +84,39 @@ def resolve_ranking(project_dir: str | os.PathLike[str], metric: str | None,
         If either cannot be determined, the metric is not available or the direction is
         not one of the allowed values.
     """
-    config = _read_search_config(Path(project_dir))
+    config = ProjectDir(project_dir).read_manifest() or {}
     configured_metric = config.get("metric_to_rank_by")
     if metric is None:
         if configured_metric is None:
             raise ValueError(f"metric_to_rank_by: not given and no 'metric_to_rank_by' in "
-                             f"{SEARCH_CONFIG_FILE}; pass one of {available}.")
+                             f"the search's manifest; pass one of {available}.")
         metric = str(configured_metric)
     if metric not in available:
-        raise ValueError(f"metric_to_rank_by: {metric!r} is not a column of {ORACLE_FILE}; "
-                         f"available: {available}.")
+        raise ValueError(f"metric_to_rank_by must be a column of {ORACLE_NAME}, one of "
+                         f"{available}; got {metric!r}.")
     if direction is None:
         if metric != configured_metric or config.get("direction") is None:
             raise ValueError(f"direction: needed to rank by {metric!r} (the search config does "
-                             "not give one for this metric); pass 'min' or 'max'.")
-        return metric, _normalize_direction(config["direction"], "direction")
-    return metric, _normalize_direction(direction, "direction")
+                             "not give one for this metric); pass 'minimize' or 'maximize'.")
+        return metric, check_direction(config["direction"])
+    return metric, check_direction(direction)
 
 
-def _plan_shape(project: Path, trial: int, subtrial: int) -> dict[str, float]:
-    path = project / ARCHITECTURES_DIR / f"{trial_stem(trial, subtrial)}.json"
+def _plan_shape(project: ProjectDir, trial: int, subtrial: int) -> dict[str, float]:
+    path = project.architecture_path(trial, subtrial)
     shape = dict.fromkeys(_PLAN_COLUMNS, math.nan)
     if not path.is_file():
         return shape
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
-        levels = plan["levels"]
-        connections = plan["connections"]
-        lateral = sum(c.get("kind") == "lateral" for c in connections)
-        shape.update(levels=len(levels) - 1,
-                     units=sum(len(level) for level in levels[1:]),
-                     connections_vertical=len(connections) - lateral,
-                     connections_lateral=lateral,
-                     connections_gated=sum(bool(c.get("gated", False)) for c in connections))
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        plan = WiringPlan.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
         logger.warning("could not read the plan %s (%s); its counts are left as NaN", path, error)
+        return shape
+    counts = plan.counts()
+    shape.update(levels=plan.n_levels - 1, units=sum(len(level) for level in plan.widths[1:]),
+                 connections_vertical=counts["vertical"], connections_lateral=counts["lateral"],
+                 connections_gated=counts["gated"])
     return shape
-
-
-def _first_present(rows: pd.DataFrame, column: str) -> Any:
-    if column not in rows.columns:
-        return None
-    present = rows[column].dropna()
-    return present.iloc[0] if len(present) else None
-
-
-def _largest(rows: pd.DataFrame, column: str) -> float:
-    if column not in rows.columns or rows[column].isna().all():
-        return math.nan
-    return float(rows[column].max())
-
-
-def _summarize_trial(rows: pd.DataFrame, metric: str, direction: str,
-                     history: list[str]) -> dict[str, Any]:
-    rows = rows.sort_values("epoch", kind="stable")
-    statuses = rows["status"].dropna().astype(str)
-    status = "failed" if (statuses == "failed").any() else (
-        statuses.iloc[-1] if len(statuses) else "unknown")
-    values = rows[metric].dropna()
-    if len(values):
-        best_index = values.idxmin() if direction == "min" else values.idxmax()
-        best, best_epoch = float(values[best_index]), float(rows.at[best_index, "epoch"])
-    else:
-        best, best_epoch = math.nan, math.nan
-    recorded = rows[history].notna().any(axis=1)
-    model_path = _first_present(rows, "model_name")
-    error = _first_present(rows, "error")
-    return {
-        "status": status,
-        metric: best,
-        "best_epoch": best_epoch,
-        "epochs_run": int(rows.loc[recorded, "epoch"].nunique()),
-        "n_params": _largest(rows, "n_params"),
-        "wall_time_s": _largest(rows, "wall_time_s"),
-        "model_path": None if model_path is None else str(model_path),
-        "error": None if error is None else str(error),
-    }
-
-
-def _rank(board: pd.DataFrame, metric: str, direction: str) -> pd.DataFrame:
-    completed = board["status"] == "completed"
-    # 0: completed with a value, 1: anything else that is not failed, 2: failed.
-    group = (~(completed & board[metric].notna())).astype(int)
-    group = group.where(board["status"] != "failed", 2)
-    key = board[metric] if direction == "min" else -board[metric]
-    ordered = board.assign(_group=group, _key=key).sort_values(
-        ["_group", "_key", "trial_number", "subtrial_number"], kind="stable",
-        na_position="last")
-    return ordered.drop(columns=["_group", "_key"]).reset_index(drop=True)
 
 
 def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | None = None,
@@ -225,7 +130,7 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
     metric_to_rank_by : str, optional
         A history column of the oracle (e.g. ``"val_root_mean_squared_error"``); defaults to
         the one in ``search_config.json``.
-    direction : {"min", "max"}, optional
+    direction : {"minimize", "maximize"} (or "min", "max"), optional
         Whether smaller or larger values are better; defaults to the search config's
         direction (required when ranking by another metric than the configured one).
     top : int, optional
@@ -234,15 +139,14 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
     Returns
     -------
     pandas.DataFrame
-        Columns: ``trial_number``, ``subtrial_number``, ``status``, the metric (each trial's
-        best value over its epochs), ``best_epoch`` (0-based), ``epochs_run`` (epochs with a
-        recorded history), ``levels`` (dense levels including the final one), ``units``
+        Columns: ``trial_number``, ``subtrial_number``, ``status``, the metric, ``best_epoch``
+        and ``epochs_run`` (as :func:`cerebros.ranking.rank_trials` defines them), ``levels`` (dense levels including the final one), ``units``
         (non-input units), ``connections_vertical``, ``connections_lateral``,
         ``connections_gated`` (drawn connections in the saved plan, duplicates counted; NaN
         when the plan file is missing), ``n_params``, ``wall_time_s`` (the largest recorded
-        for the trial), ``model_path`` and ``error``.  Completed trials come first, ranked by
-        the metric; failed trials come last.  ``attrs`` holds ``"metric"``, ``"direction"``
-        and ``"project_dir"``.
+        for the trial), ``model_path`` and ``error``, ranked by ``rank_trials``.  ``attrs``
+        holds ``"metric"``, ``"direction"`` (``"minimize"``/``"maximize"``) and
+        ``"project_dir"``.
 
     Raises
     ------
@@ -250,28 +154,24 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
         If ``project_dir`` has no ``oracle.csv``, the metric is unknown (the message lists the
         available columns), the direction is invalid or ``top`` is not a positive integer.
     """
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ValueError(f"top: got {top!r}; allowed: a positive integer or None.")
-    project = Path(project_dir)
-    history = load_history(project)
-    metrics = history_columns(history)
-    metric, direction = resolve_ranking(project, metric_to_rank_by, direction, metrics)
-    rows = []
-    for (trial, subtrial), trial_rows in history.groupby(["trial_number", "subtrial_number"],
-                                                          sort=True, dropna=True):
-        trial, subtrial = int(trial), int(subtrial)
-        summary = _summarize_trial(trial_rows, metric, direction, metrics)
-        rows.append({"trial_number": trial, "subtrial_number": subtrial, **summary,
-                     **_plan_shape(project, trial, subtrial)})
-    columns = ["trial_number", "subtrial_number", "status", metric, "best_epoch", "epochs_run",
-               *_PLAN_COLUMNS, "n_params", "wall_time_s", "model_path", "error"]
-    board = pd.DataFrame(rows, columns=columns)
-    board = board.astype({"trial_number": "int64", "subtrial_number": "int64",
-                          "epochs_run": "int64", metric: "float64", "best_epoch": "float64",
-                          **dict.fromkeys(_PLAN_COLUMNS, "float64"),
-                          "n_params": "float64", "wall_time_s": "float64"})
-    board = _rank(board, metric, direction)
+    if top is not None:
+        check_int("top", top, 1)
+    history = load_history(project_dir)
+    metric, direction = resolve_ranking(project_dir, metric_to_rank_by, direction,
+                                        history_columns(history))
+    board = rank_trials(history, metric, direction).rename(
+        columns={"best_value": metric, "model_name": "model_path"})
+    project = ProjectDir(project_dir)
+    shapes = pd.DataFrame([_plan_shape(project, int(t), int(s)) for t, s in
+                           zip(board["trial_number"], board["subtrial_number"])],
+                          columns=list(_PLAN_COLUMNS), dtype="float64")
+    board = pd.concat([board, shapes], axis=1)
+    board["model_path"] = board["model_path"].astype(object).where(board["model_path"] != "")
+    board["error"] = board["error"].astype(object).where(board["error"] != "")
+    board = board[["trial_number", "subtrial_number", "status", metric, "best_epoch",
+                   "epochs_run", *_PLAN_COLUMNS, "n_params", "wall_time_s", "model_path",
+                   "error"]]
     if top is not None:
         board = board.head(top)
-    board.attrs.update(metric=metric, direction=direction, project_dir=str(project))
+    board.attrs.update(metric=metric, direction=direction, project_dir=str(project_dir))
     return board

@@ -14,18 +14,20 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
+                             check_range)
+from cerebros.compilation import dtype_name, serialize_objects
+from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
 from cerebros.data import PreparedData, prepare_data
-from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
 from cerebros.executors import BACKENDS, make_executor
-from cerebros.materialize import ModelOptions
-from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture, _dtype_name
-from cerebros.oracle import FAILED, Oracle, normalize_direction
+from cerebros.materialize import ModelOptions, network_name
+from cerebros.oracle import FAILED, Oracle
 from cerebros.project import ProjectDir
-from cerebros.spec import NetworkSpec, normalize_shapes, sample_spec
-from cerebros.trial import (TrainingConfig, TrialOutcome, TrialTask, available_metric_names,
-                            serialize_objects)
-from cerebros.units.units import DenseUnit
+from cerebros.ranking import rank_trials
+from cerebros.spec import DenseUnit, NetworkSpec, normalize_shapes, sample_spec
+from cerebros.trial import TrainingConfig, TrialOutcome, TrialTask, available_metric_names
+from cerebros.wiring import WiringPlan, plan_wiring
 
 __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError"]
 
@@ -40,26 +42,6 @@ _IGNORED_ARGUMENTS = {
 
 class SearchFailedError(RuntimeError):
     """Raised when too many trials in a row failed, or when no trial completed."""
-
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
-
-
-def _check_range(name: str, low: Any, high: Any, minimum: int = 1) -> tuple[int, int]:
-    low = _check_int(f"minimum_{name}", low, minimum)
-    high = _check_int(f"maximum_{name}", high, minimum)
-    if low > high:
-        raise ValueError(f"minimum_{name} must be <= maximum_{name}; got {low} > {high}.")
-    return low, high
 
 
 def _derived_seed(seed: int, *path: int) -> int:
@@ -122,21 +104,32 @@ class SimpleCerebrosRandomSearch:
                  maximum_neurons_per_unit: int = 4, activation="elu", final_activation=None,
                  number_of_architecture_moities_to_try: int = 1,
                  number_of_tries_per_architecture_moity: int = 1,
-                 minimum_skip_connection_depth=1, maximum_skip_connection_depth=7,
-                 predecessor_level_connection_affinity_factor_first=5,
-                 predecessor_level_connection_affinity_factor_first_rounding_rule="ceil",
-                 predecessor_level_connection_affinity_factor_main=0.7,
-                 predecessor_level_connection_affinity_factor_main_rounding_rule="ceil",
-                 predecessor_level_connection_affinity_factor_decay_main=zero_7_exp_decay,
-                 seed: int = 8675309, max_consecutive_lateral_connections=7,
-                 gate_after_n_lateral_connections=3, gate_activation_function=simple_sigmoid,
-                 p_lateral_connection=0.97, p_lateral_connection_decay=zero_95_exp_decay,
-                 num_lateral_connection_tries_per_unit=1, learning_rate=0.005, loss="mse",
+                 minimum_skip_connection_depth=_W.minimum_skip_connection_depth,
+                 maximum_skip_connection_depth=_W.maximum_skip_connection_depth,
+                 predecessor_level_connection_affinity_factor_first=(
+                     _W.predecessor_level_connection_affinity_factor_first),
+                 predecessor_level_connection_affinity_factor_first_rounding_rule=(
+                     _W.predecessor_level_connection_affinity_factor_first_rounding_rule),
+                 predecessor_level_connection_affinity_factor_main=(
+                     _W.predecessor_level_connection_affinity_factor_main),
+                 predecessor_level_connection_affinity_factor_main_rounding_rule=(
+                     _W.predecessor_level_connection_affinity_factor_main_rounding_rule),
+                 predecessor_level_connection_affinity_factor_decay_main=(
+                     _W.predecessor_level_connection_affinity_factor_decay_main),
+                 seed: int = 8675309,
+                 max_consecutive_lateral_connections=_W.max_consecutive_lateral_connections,
+                 gate_after_n_lateral_connections=_W.gate_after_n_lateral_connections,
+                 gate_activation_function=_W.gate_activation_function,
+                 p_lateral_connection=_W.p_lateral_connection,
+                 p_lateral_connection_decay=_W.p_lateral_connection_decay,
+                 num_lateral_connection_tries_per_unit=_W.num_lateral_connection_tries_per_unit,
+                 learning_rate=0.005, loss="mse",
                  metrics=None, epochs: int = 7, patience: int | None = 7,
                  project_name: str = "cerebros-auto-ml-test", batch_size: int = 200,
                  meta_trial_number: int = 0, *args: Any, validation_data=None,
                  train_data_dtype="float32", chart_network_graph: bool = False,
-                 predecessor_level_connection_affinity_factor_final_to_kminus1=2,
+                 predecessor_level_connection_affinity_factor_final_to_kminus1=(
+                     _W.predecessor_level_connection_affinity_factor_final_to_kminus1),
                  backend: str = "inline", n_workers: int | None = None,
                  ray_address: str | None = None, overwrite: bool = False,
                  deterministic: bool = False, max_consecutive_failed_trials: int = 3,
@@ -151,75 +144,86 @@ class SimpleCerebrosRandomSearch:
         if args or kwargs:
             raise TypeError("SimpleCerebrosRandomSearch got unexpected arguments: "
                             f"{', '.join(sorted(kwargs)) or f'{len(args)} extra positional'}.")
-        if not (isinstance(unit_type, type) and issubclass(unit_type, DenseUnit)):
-            raise ValueError(f"unit_type must be DenseUnit (or a subclass); got {unit_type!r}.")
-        if input_shapes is None or output_shapes is None or training_data is None or labels is None:
-            raise ValueError("input_shapes, output_shapes, training_data and labels are required.")
-        self.unit_type = unit_type
-        self.input_widths = normalize_shapes(input_shapes, "input_shapes")
-        self.output_widths = normalize_shapes(output_shapes, "output_shapes")
-        self.input_shapes, self.output_shapes = input_shapes, output_shapes
-        self.direction = normalize_direction(direction)
-        self.levels = _check_range("levels", minimum_levels, maximum_levels)
-        self.units_per_level = _check_range("units_per_level", minimum_units_per_level,
-                                            maximum_units_per_level)
-        self.neurons_per_unit = _check_range("neurons_per_unit", minimum_neurons_per_unit,
-                                             maximum_neurons_per_unit)
-        self.number_of_architecture_moities_to_try = _check_int(
-            "number_of_architecture_moities_to_try", number_of_architecture_moities_to_try, 1)
-        self.number_of_tries_per_architecture_moity = _check_int(
-            "number_of_tries_per_architecture_moity", number_of_tries_per_architecture_moity, 1)
-        self.epochs = _check_int("epochs", epochs, 1)
-        self.batch_size = _check_int("batch_size", batch_size, 1)
-        if patience is not None:
-            _check_int("patience", patience, 0)
-        self.seed = _check_int("seed", seed, 0)
-        self.max_consecutive_failed_trials = _check_int(
-            "max_consecutive_failed_trials", max_consecutive_failed_trials, 1)
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}.")
-        if n_workers is not None:
-            _check_int("n_workers", n_workers, 1)
-        if not isinstance(project_name, str) or not project_name.strip():
-            raise ValueError(f"project_name must be a non-empty string; got {project_name!r}.")
-        self.wiring_config = WiringConfig.from_arguments(locals())
-        self.train_data_dtype = _dtype_name(train_data_dtype)
-        self.model_options = ModelOptions(
-            activation=activation, final_activation=final_activation,
-            gate_activation=self.wiring_config.gate_activation, bnorm_or_dropout=bnorm_or_dropout,
-            dropout_rate=dropout_rate, fused_units=fused_units, dtype=self.train_data_dtype)
+        arguments = dict(locals())
+        self._validate(arguments)
+        self._build_configs(arguments)
         self.data: PreparedData = prepare_data(
             training_data, labels, self.input_widths, self.output_widths,
             validation_split=validation_split, validation_data=validation_data,
             dtype=self.train_data_dtype, allow_label_leakage=allow_label_leakage)
-        available = available_metric_names(self.input_widths, self.output_widths, loss, metrics,
-                                           has_validation=self.data.x_val is not None,
+        self._check_metric(metric_to_rank_by)
+        self.project = ProjectDir(project_name)
+
+    def _validate(self, a: dict[str, Any]) -> None:
+        """Check and store the search's own arguments (the wiring and model options are
+        checked by their config objects)."""
+        if not (isinstance(a["unit_type"], type) and issubclass(a["unit_type"], DenseUnit)):
+            raise ValueError(f"unit_type must be DenseUnit (or a subclass); got {a['unit_type']!r}.")
+        required = ("input_shapes", "output_shapes", "training_data", "labels")
+        if any(a[name] is None for name in required):
+            raise ValueError("input_shapes, output_shapes, training_data and labels are required.")
+        self.unit_type = a["unit_type"]
+        self.input_widths = normalize_shapes(a["input_shapes"], "input_shapes")
+        self.output_widths = normalize_shapes(a["output_shapes"], "output_shapes")
+        self.input_shapes, self.output_shapes = a["input_shapes"], a["output_shapes"]
+        self.direction = check_direction(a["direction"])
+        self.levels = check_range("levels", a["minimum_levels"], a["maximum_levels"])
+        self.units_per_level = check_range("units_per_level", a["minimum_units_per_level"],
+                                           a["maximum_units_per_level"])
+        self.neurons_per_unit = check_range("neurons_per_unit", a["minimum_neurons_per_unit"],
+                                            a["maximum_neurons_per_unit"])
+        for name in ("number_of_architecture_moities_to_try",
+                     "number_of_tries_per_architecture_moity", "epochs", "batch_size",
+                     "max_consecutive_failed_trials"):
+            setattr(self, name, check_int(name, a[name], 1))
+        self.patience = None if a["patience"] is None else check_int("patience", a["patience"], 0)
+        self.seed = check_int("seed", a["seed"], 0)
+        self.backend = check_choice("backend", a["backend"], BACKENDS)
+        self.n_workers = None if a["n_workers"] is None else check_int("n_workers",
+                                                                       a["n_workers"], 1)
+        if not isinstance(a["project_name"], str) or not a["project_name"].strip():
+            raise ValueError(f"project_name must be a non-empty string; got {a['project_name']!r}.")
+        self.train_data_dtype = dtype_name(a["train_data_dtype"])
+        self.activation, self.final_activation = a["activation"], a["final_activation"]
+        self.learning_rate, self.loss, self.metrics = a["learning_rate"], a["loss"], a["metrics"]
+        self.project_name = a["project_name"]
+        self.meta_trial_number = a["meta_trial_number"]
+        self.validation_split = a["validation_split"]
+        self.chart_network_graph = check_bool("chart_network_graph", a["chart_network_graph"])
+        self.ray_address = a["ray_address"]
+        self.overwrite = check_bool("overwrite", a["overwrite"])
+        self.verbose = check_int("verbose", a["verbose"], 0)
+        self.best_model_path = ""
+
+    def _build_configs(self, a: dict[str, Any]) -> None:
+        """The frozen config objects the inner stages receive."""
+        self.wiring_config = WiringConfig.from_arguments(a)
+        self.model_options = ModelOptions(
+            activation=a["activation"], final_activation=a["final_activation"],
+            gate_activation=self.wiring_config.gate_activation,
+            bnorm_or_dropout=a["bnorm_or_dropout"], dropout_rate=a["dropout_rate"],
+            fused_units=a["fused_units"], dtype=self.train_data_dtype)
+        self.training = TrainingConfig(
+            epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+            learning_rate=a["learning_rate"], loss=serialize_objects(a["loss"]),
+            metrics=serialize_objects(a["metrics"]), metric_to_rank_by=a["metric_to_rank_by"],
+            direction=self.direction, jit_compile=a["jit_compile"],
+            steps_per_execution=check_int("steps_per_execution", a["steps_per_execution"], 1),
+            graph_optimization=check_bool("graph_optimization", a["graph_optimization"]),
+            verbose=1 if self.verbose >= 2 else 0,
+            deterministic=check_bool("deterministic", a["deterministic"]),
+            callbacks=tuple(a["callbacks"] or ()))
+
+    def _check_metric(self, metric_to_rank_by: str) -> None:
+        """Refuse a ``metric_to_rank_by`` that this search's models will not report (found
+        by compiling a tiny stand-in model with the same loss and metrics)."""
+        available = available_metric_names(self.input_widths, self.output_widths, self.loss,
+                                           self.metrics, has_validation=self.data.x_val is not None,
                                            label_widths=[y.shape[1] for y in self.data.y_train])
         if metric_to_rank_by not in available:
             raise ValueError(f"metric_to_rank_by={metric_to_rank_by!r} is not produced by this "
                              f"search's loss and metrics; it can rank by one of {available}.")
         self.metric_to_rank_by = metric_to_rank_by
-        self.activation, self.final_activation = activation, final_activation
-        self.learning_rate, self.loss, self.metrics = learning_rate, loss, metrics
-        self.patience = patience
-        self.project_name = project_name
-        self.meta_trial_number = meta_trial_number
-        self.validation_split = validation_split
-        self.chart_network_graph = bool(chart_network_graph)
-        self.backend, self.n_workers, self.ray_address = backend, n_workers, ray_address
-        self.overwrite = bool(overwrite)
-        self.training = TrainingConfig(
-            epochs=self.epochs, batch_size=self.batch_size, patience=patience,
-            learning_rate=learning_rate, loss=serialize_objects(loss),
-            metrics=serialize_objects(metrics), metric_to_rank_by=metric_to_rank_by,
-            direction=self.direction, jit_compile=jit_compile,
-            steps_per_execution=_check_int("steps_per_execution", steps_per_execution, 1),
-            graph_optimization=_check_bool("graph_optimization", graph_optimization),
-            verbose=1 if verbose >= 2 else 0, deterministic=bool(deterministic),
-            callbacks=tuple(callbacks or ()))
-        self.verbose = int(verbose)
-        self.best_model_path = ""
-        self.project = ProjectDir(project_name)
 
     # ----------------------------------------------------------------- what to try
     def sample_spec(self, moiety: int) -> NetworkSpec:
@@ -228,29 +232,26 @@ class SimpleCerebrosRandomSearch:
         return sample_spec(rng, self.input_widths, self.output_widths, self.levels,
                            self.units_per_level, self.neurons_per_unit)
 
-    def neural_network_future(self, moiety: int, attempt: int) -> NeuralNetworkFuture:
-        """The planned network of trial ``moiety``, try ``attempt``."""
-        spec = self.sample_spec(moiety)
-        options = self.model_options
-        future = NeuralNetworkFuture(
-            input_shapes=list(self.input_widths), output_shapes=list(self.output_widths),
-            neural_network_spec=spec.to_original(self.unit_type), project_name=self.project.root.name,
-            trial_number=moiety, subtrial_number=attempt, activation=options.activation,
-            final_activation=options.final_activation, seed=_derived_seed(self.seed, 1, moiety, attempt),
-            learning_rate=self.learning_rate, train_data_dtype=options.dtype,
-            bnorm_or_dropout=options.bnorm_or_dropout, dropout_rate=options.dropout_rate,
-            fused_units=options.fused_units, **vars_of(self.wiring_config))
-        future.plan()
-        return future
+    def plan(self, moiety: int, attempt: int) -> WiringPlan:
+        """The wiring plan of trial ``moiety``, try ``attempt`` (a pure function of ``seed``
+        and the numbers)."""
+        rng = np.random.default_rng(_derived_seed(self.seed, 1, moiety, attempt))
+        return plan_wiring(self.sample_spec(moiety), self.wiring_config, rng)
+
+    def task(self, moiety: int, attempt: int) -> TrialTask:
+        """Trial ``moiety``, try ``attempt``: its plan, model options, names and seeds."""
+        options = ModelOptions(**{**vars_of(self.model_options),
+                                  "seed": _derived_seed(self.seed, 1, moiety, attempt)})
+        return TrialTask(moiety, attempt, self.plan(moiety, attempt), options,
+                         network_name(self.project.root.name, moiety, attempt),
+                         str(self.project.model_path(moiety, attempt)),
+                         _derived_seed(self.seed, 2, moiety, attempt), self.training)
 
     def tasks(self) -> Iterator[TrialTask]:
         """Every trial of the search, in order."""
         for moiety in range(self.number_of_architecture_moities_to_try):
             for attempt in range(self.number_of_tries_per_architecture_moity):
-                future = self.neural_network_future(moiety, attempt)
-                yield TrialTask(moiety, attempt, future.to_dict(),
-                                str(self.project.model_path(moiety, attempt)),
-                                _derived_seed(self.seed, 2, moiety, attempt), self.training)
+                yield self.task(moiety, attempt)
 
     def manifest(self) -> dict[str, Any]:
         """The search's arguments as JSON-safe data: a project directory made with other
@@ -312,15 +313,17 @@ class SimpleCerebrosRandomSearch:
                         f"{outcome.record.subtrial_number}): {outcome.record.error}")
         finally:
             executor.close()
-        best = oracle.best(self.metric_to_rank_by, self.direction)
-        if best is None:
+        board = rank_trials(oracle.read(), self.metric_to_rank_by, self.direction)
+        best = board[(board["status"] != FAILED) & board["best_value"].notna()].head(1)
+        if best.empty:
             raise SearchFailedError("no trial completed; see the error column of "
                                     f"{oracle.path}.")
-        value, row = best
+        row = best.iloc[0]
         self.best_model_path = str(self.project.model_path(int(row["trial_number"]),
                                                            int(row["subtrial_number"])))
-        logger.info("best %s = %s (%s)", self.metric_to_rank_by, value, self.best_model_path)
-        return float(value)
+        logger.info("best %s = %s (%s)", self.metric_to_rank_by, row["best_value"],
+                    self.best_model_path)
+        return float(row["best_value"])
 
     def _progress_bar(self, total: int, done: int):
         if self.verbose < 1:
@@ -333,11 +336,12 @@ class SimpleCerebrosRandomSearch:
 
     def _write_trial_files(self, task: TrialTask) -> None:
         stem = (task.trial_number, task.subtrial_number)
-        self.project.write_json_atomic(self.project.architecture_path(*stem), task.plan)
+        record = task.network_record()
+        self.project.write_json_atomic(self.project.architecture_path(*stem), record)
         if self.chart_network_graph:
             from cerebros.viz import plan_graph
 
-            plan_graph(task.plan, self.project.graph_path(*stem), title=task.plan.get("name"))
+            plan_graph(record, self.project.graph_path(*stem), title=task.name)
 
     def _record(self, oracle: Oracle, outcome: TrialOutcome) -> None:
         record = outcome.record
@@ -365,6 +369,6 @@ class SimpleCerebrosRandomSearch:
         return load_results(self.project.root, self.metric_to_rank_by, self.direction, top=top)
 
 
-def vars_of(config: WiringConfig) -> dict[str, Any]:
-    """A WiringConfig's fields as keyword arguments."""
+def vars_of(config: Any) -> dict[str, Any]:
+    """A dataclass's fields as keyword arguments."""
     return {name: getattr(config, name) for name in config.__dataclass_fields__}

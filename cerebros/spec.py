@@ -7,7 +7,9 @@ dict ``{"<n_neurons>": UnitClass}``::
      "1": [{"4": DenseUnit}, {"2": DenseUnit}],  # a level of two units, 4 and 2 neurons
      "2": [{"1": FinalDenseUnit}]}               # one unit per output, key = output width
 
-This module is pure Python: it knows nothing of wiring, Keras or files.
+The unit kinds (:class:`InputUnit`, :class:`DenseUnit`, :class:`FinalDenseUnit`) live here,
+the first stage of the flow; ``cerebros.units.units`` re-exports them under the original
+import path.  This module is pure Python: it knows nothing of wiring, Keras or files.
 """
 
 from __future__ import annotations
@@ -17,9 +19,58 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from cerebros.units.units import DenseUnit, FinalDenseUnit, InputUnit, Unit
+__all__ = ["NetworkSpec", "parse_spec", "sample_spec", "normalize_shapes",
+           "Unit", "InputUnit", "DenseUnit", "FinalDenseUnit"]
 
-__all__ = ["NetworkSpec", "parse_spec", "sample_spec", "normalize_shapes"]
+
+class Unit:
+    """A unit of a Cerebros network: one input, or one Dense block side by side with others.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Width of the unit's output (for an input unit, the width of the input).
+    level_number : int
+        The level the unit sits on (0 for inputs).
+    unit_id : int
+        Position of the unit on its level, from 0.
+    name : str, optional
+        Display name; defaults to ``"<kind>_<level>_<unit>"``.
+    """
+
+    kind = "unit"
+
+    def __init__(self, n_neurons: int, level_number: int, unit_id: int,
+                 name: str | None = None, **kwargs: Any) -> None:
+        self.n_neurons = int(n_neurons)
+        self.level_number = int(level_number)
+        self.unit_id = int(unit_id)
+        self.name = name or f"{self.kind}_{self.level_number}_{self.unit_id}"
+        self.predecessor_connectivity_future: list[Unit] = []
+        self.lateral_connectivity_future: list[Unit] = []
+        self.gated_lateral_connectivity_future: list[bool] = []
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(n_neurons={self.n_neurons}, "
+                f"level_number={self.level_number}, unit_id={self.unit_id})")
+
+
+class InputUnit(Unit):
+    """An input of the network; its width comes from ``input_shapes``."""
+
+    kind = "input"
+
+
+class DenseUnit(Unit):
+    """A hidden unit: Concatenate → BatchNormalization (or Dropout) → Dense."""
+
+    kind = "dense"
+
+
+class FinalDenseUnit(DenseUnit):
+    """An output unit: the same block, ending in Dense(output width, final_activation)."""
+
+    kind = "final"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Run one trial: materialize a planned network, compile, fit, and report what happened.
 
-The trial runner knows the model and the data; it does not know the oracle's file format:
+A trial is plain core data (:class:`TrialTask`: the wiring plan, the model options, the
+training config and its numbers) and runs as plan → materialize → compile → fit.  The
+trial runner knows the model and the data; it does not know the oracle's file format:
 it returns a :class:`~cerebros.oracle.TrialRecord` and the saved model's bytes, and the
 search loop (which owns the project directory) records them.  Tasks and outcomes are plain
 picklable data, so the same function runs inline, in a worker process or as a Ray task.
@@ -8,7 +10,6 @@ picklable data, so the same function runs inline, in a worker process or as a Ra
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import math
@@ -16,36 +17,21 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
+from cerebros.checks import check_direction
+from cerebros.compilation import (compile_model, deserialize_objects, metrics_for_outputs,
+                                  serialize_objects)
 from cerebros.data import PreparedData
-from cerebros.oracle import COMPLETED, FAILED, TrialRecord, normalize_direction, now_iso
+from cerebros.materialize import ModelOptions, materialize, network_record
+from cerebros.oracle import COMPLETED, FAILED, TrialRecord, now_iso
+from cerebros.tf_state import trial_state
+from cerebros.wiring import WiringPlan
 
-__all__ = ["TrainingConfig", "TrialTask", "TrialOutcome", "run_trial", "serialize_objects",
+__all__ = ["TrainingConfig", "TrialTask", "TrialOutcome", "run_trial",
            "available_metric_names", "failed_outcome"]
 
 logger = logging.getLogger(__name__)
-
-
-def serialize_objects(objects: Any) -> Any:
-    """Keras losses/metrics as picklable configs (strings pass unchanged)."""
-    import keras
-
-    if objects is None or isinstance(objects, str):
-        return objects
-    if isinstance(objects, (list, tuple)):
-        return [serialize_objects(o) for o in objects]
-    return keras.saving.serialize_keras_object(objects)
-
-
-def _deserialize(config: Any) -> Any:
-    import keras
-
-    if config is None or isinstance(config, str):
-        return config
-    if isinstance(config, list):
-        return [_deserialize(c) for c in config]
-    return keras.saving.deserialize_keras_object(config)
 
 
 @dataclass(frozen=True)
@@ -70,15 +56,25 @@ class TrainingConfig:
 
 @dataclass(frozen=True)
 class TrialTask:
-    """One trial to run: its numbers, its network (``NeuralNetworkFuture.to_dict()``) and
-    the seed of its training randomness (shuffling, dropout)."""
+    """One trial to run: its numbers, its planned network (wiring plan, model options and
+    Keras name), the path its model is recorded under, and the seed of its training
+    randomness (shuffling, dropout)."""
 
     trial_number: int
     subtrial_number: int
-    plan: dict
+    plan: WiringPlan
+    options: ModelOptions
+    name: str
     model_name: str
     seed: int
     training: TrainingConfig
+
+    def network_record(self) -> dict[str, Any]:
+        """The network as JSON data (what the project's ``model_architectures/`` holds)."""
+        return network_record(self.plan, self.options, self.name,
+                              trial_number=self.trial_number,
+                              subtrial_number=self.subtrial_number,
+                              learning_rate=self.training.learning_rate)
 
 
 @dataclass
@@ -97,7 +93,7 @@ def _early_stopping(training: TrainingConfig, has_validation: bool):
     monitor = training.metric_to_rank_by
     if monitor.startswith("val_") and not has_validation:
         monitor = monitor[len("val_"):]
-    mode = "min" if normalize_direction(training.direction) == "minimize" else "max"
+    mode = "min" if check_direction(training.direction) == "minimize" else "max"
     return [keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=int(training.patience),
                                           restore_best_weights=True)]
 
@@ -114,38 +110,6 @@ def _bare(arrays: list) -> Any:
     return arrays[0] if len(arrays) == 1 else arrays
 
 
-def _configure_determinism(deterministic: bool) -> None:
-    if deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
-
-
-@contextlib.contextmanager
-def graph_optimizer(enabled: bool) -> Iterator[None]:
-    """TensorFlow's Grappler graph optimizer on (unchanged) or off while the block runs.
-
-    Grappler rewrites every ``tf.function`` graph when it is first run.  On Cerebros
-    networks, many small ops, this is a quarter to a third of the first epoch and does not make
-    later epochs faster (``benchmarks/bench_trial_phases.py``).  The setting is
-    process-wide in TensorFlow, so it is restored when the block ends.
-    """
-    import keras
-
-    if enabled or keras.backend.backend() != "tensorflow":
-        yield
-        return
-    import tensorflow as tf
-
-    before = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer",
-                                                                 False)
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    try:
-        yield
-    finally:
-        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": before})
-
-
 def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     """Train ``task``'s network on ``data`` and return its record and model.
 
@@ -155,25 +119,18 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     """
     import keras
 
-    from cerebros.layers import custom_gradient_scope
-    from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture
-
     training = task.training
     started, clock = now_iso(), time.perf_counter()
     history: dict[str, list[float]] = {}
     n_params, error, model_bytes = 0, "", None
     keras.backend.clear_session(free_memory=True)
-    with graph_optimizer(training.graph_optimization), custom_gradient_scope():
+    with trial_state(task.seed, training.deterministic, training.graph_optimization):
         try:
-            _configure_determinism(training.deterministic)
-            keras.utils.set_random_seed(task.seed)
-            future = NeuralNetworkFuture.from_dict(
-                task.plan, loss=_deserialize(training.loss),
-                metrics=_deserialize(training.metrics), learning_rate=training.learning_rate,
-                jit_compile=training.jit_compile,
+            model = compile_model(
+                materialize(task.plan, task.options, name=task.name), training.learning_rate,
+                loss=deserialize_objects(training.loss),
+                metrics=deserialize_objects(training.metrics), jit_compile=training.jit_compile,
                 steps_per_execution=training.steps_per_execution)
-            future.materialize()
-            model = future.compile_neural_network()
             n_params = int(model.count_params())
             validation = ((_bare(data.x_val), _bare(data.y_val))
                           if data.x_val is not None else None)
@@ -226,16 +183,14 @@ def available_metric_names(input_widths: Sequence[int], output_widths: Sequence[
     import keras
     import numpy as np
 
-    from cerebros.neuralnetworkfuture.neural_network_future import metrics_for_outputs
-
     inputs = [keras.Input(shape=(int(w),), name=f"in_{i}") for i, w in enumerate(input_widths)]
     joined = inputs[0] if len(inputs) == 1 else keras.layers.Concatenate()(inputs)
     outputs = [keras.layers.Dense(int(w), name=f"out_{i}")(joined)
                for i, w in enumerate(output_widths)]
     model = keras.Model(inputs if len(inputs) > 1 else inputs[0],
                         outputs if len(outputs) > 1 else outputs[0])
-    model.compile(optimizer="sgd", loss=_deserialize(serialize_objects(loss)),
-                  metrics=metrics_for_outputs(_deserialize(serialize_objects(metrics)),
+    model.compile(optimizer="sgd", loss=deserialize_objects(serialize_objects(loss)),
+                  metrics=metrics_for_outputs(deserialize_objects(serialize_objects(metrics)),
                                               model.output_names))
     x = [np.zeros((2, int(w)), "float32") for w in input_widths]
     y = [np.zeros((2, int(w)), "float32") for w in (label_widths or output_widths)]

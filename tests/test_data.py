@@ -104,7 +104,7 @@ def test_prepared_data_requires_both_validation_parts():
      r"training_data has 20 rows but labels has 19.*one label row per sample"),
     (dict(training_data=None), r"training_data is None"),
     (dict(training_data=[]), r"training_data is an empty list"),
-    (dict(input_widths=[0]), r"input_shapes\[0\] must be a whole number >= 1.*got 0"),
+    (dict(input_widths=[0]), r"input_shapes\[0\] must be a 1-D shape with a positive width.*got 0"),
     (dict(output_widths=3), r"output_shapes must be a non-empty list"),
     (dict(dtype="str"), r"dtype must be a numeric numpy dtype"),
     (dict(allow_label_leakage="yes"), r"allow_label_leakage must be True or False"),
@@ -370,10 +370,11 @@ def test_same_split_in_a_fresh_process_without_tensorflow():
     df = frame_of(400)
     _, _, test_df, _ = hash_based_split(df, "b", 0.3)
     script = (
-        "import importlib.util, json, sys\n"
-        "spec = importlib.util.spec_from_file_location('data_module', sys.argv[1])\n"
-        "module = sys.modules['data_module'] = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
+        "import json, os, sys, types\n"
+        "package = types.ModuleType('cerebros')\n"
+        "package.__path__ = [os.path.dirname(sys.argv[1])]\n"
+        "sys.modules['cerebros'] = package\n"
+        "import cerebros.data as module\n"
         "import numpy as np, pandas as pd\n"
         "rng = np.random.default_rng(0)\n"
         "df = pd.DataFrame({'a': rng.integers(0, 1000, 400), 'b': rng.normal(size=400),\n"

@@ -289,7 +289,7 @@ def test_custom_gradient_scope_releases_the_traced_graphs():
     from tensorflow.python.framework import ops as tf_ops
     from tensorflow.python.framework.func_graph import FuncGraph
 
-    from cerebros.layers import custom_gradient_scope
+    from cerebros.tf_state import custom_gradient_scope
 
     def live_graphs():
         gc.collect()

@@ -240,7 +240,7 @@ BAD = [
     (dict(predecessor_level_connection_affinity_factor_main=-1),
      "predecessor_level_connection_affinity_factor_main"),
     (dict(p_lateral_connection=1.5), "p_lateral_connection"),
-    (dict(predecessor_level_connection_affinity_factor_first_rounding_rule="round"), "'ceil' or 'floor'"),
+    (dict(predecessor_level_connection_affinity_factor_first_rounding_rule="round"), "one of 'ceil', 'floor'"),
     (dict(merging_strategy="add"), "merging_strategy"),
     (dict(activation="no_such_activation"), "activation"),
     (dict(gate_activation_function=3), "gate_activation_function"),

@@ -15,16 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cerebros.oracle import (
-    COMPLETED,
-    FAILED,
-    SUMMARY_COLUMNS,
-    TRIAL_COLUMNS,
-    Oracle,
-    TrialRecord,
-    normalize_direction,
-    now_iso,
-)
+from cerebros.checks import check_direction
+from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS, Oracle, TrialRecord, now_iso
+from cerebros.ranking import SUMMARY_COLUMNS, rank_trials
 from cerebros.project import ProjectDir, trial_stem, write_bytes_atomic, write_json_atomic
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -123,7 +116,7 @@ def test_failed_trial_keeps_the_epochs_that_ran(tmp_path):
     assert frame["epoch"].tolist() == [0, 1]
     assert set(frame["status"]) == {FAILED} and set(frame["error"]) == {"OOM"}
     assert oracle.finished() == {(0, 0)}
-    assert oracle.completed().empty
+    assert not (oracle.read()["status"] == COMPLETED).any()
 
 
 def test_new_history_columns_are_added_before_the_bookkeeping(tmp_path):
@@ -171,14 +164,14 @@ def test_record_refuses_other_objects(tmp_path):
 
 @pytest.mark.parametrize("alias, expected", [
     ("min", "minimize"), ("minimize", "minimize"), ("MAX", "maximize"), ("maximize", "maximize")])
-def test_normalize_direction(alias, expected):
-    assert normalize_direction(alias) == expected
+def test_check_direction(alias, expected):
+    assert check_direction(alias) == expected
 
 
 @pytest.mark.parametrize("bad", ["up", "", None, 1])
-def test_normalize_direction_refuses(bad):
-    with pytest.raises(ValueError, match="direction"):
-        normalize_direction(bad)
+def test_check_direction_refuses(bad):
+    with pytest.raises(ValueError, match="direction must be one of"):
+        check_direction(bad)
 
 
 def ranked_oracle(tmp_path):
@@ -190,47 +183,50 @@ def ranked_oracle(tmp_path):
     return oracle
 
 
-def test_best_minimize_ignores_failed_and_nan(tmp_path):
-    value, row = ranked_oracle(tmp_path).best("val_rmse", "min")
-    assert value == 2.5
-    assert (row["trial_number"], row["epoch"]) == (1, 1)
+def ranked(oracle, metric, direction):
+    return rank_trials(oracle.read(), metric, direction)
 
 
-def test_best_maximize_ignores_failed(tmp_path):
-    value, row = ranked_oracle(tmp_path).best("val_rmse", "maximize")
-    assert value == 7.0
-    assert (row["trial_number"], row["epoch"]) == (1, 2)
+def test_rank_minimize_ignores_failed_and_nan(tmp_path):
+    best = ranked(ranked_oracle(tmp_path), "val_rmse", "min").iloc[0]
+    assert (best["trial_number"], best["best_value"], best["best_epoch"]) == (1, 2.5, 1)
 
 
-def test_best_none_when_nothing_completed(tmp_path):
+def test_rank_maximize_ignores_failed(tmp_path):
+    best = ranked(ranked_oracle(tmp_path), "val_rmse", "maximize").iloc[0]
+    assert (best["trial_number"], best["best_value"], best["best_epoch"]) == (1, 7.0, 2)
+
+
+def test_rank_has_no_value_when_nothing_completed(tmp_path):
     oracle = Oracle(tmp_path)
-    assert oracle.best("val_loss", "min") is None
-    oracle.record(make_record(0, status=FAILED, error="x"))
-    assert oracle.best("val_loss", "min") is None
+    assert ranked(oracle, "val_loss", "min").empty
+    oracle.record(make_record(0, status=FAILED, error="x", epochs=0))
+    table = ranked(oracle, "val_loss", "min")
+    assert table["status"].tolist() == [FAILED] and table["best_value"].isna().all()
 
 
-def test_best_unknown_metric_lists_available(tmp_path):
+def test_rank_unknown_metric_lists_available(tmp_path):
     with pytest.raises(ValueError, match=r"'val_mae'.*val_rmse"):
-        ranked_oracle(tmp_path).best("val_mae", "min")
+        ranked(ranked_oracle(tmp_path), "val_mae", "min")
 
 
-def test_trial_summaries(tmp_path):
-    table = ranked_oracle(tmp_path).trial_summaries("val_rmse", "min")
+def test_rank_trials(tmp_path):
+    table = ranked(ranked_oracle(tmp_path), "val_rmse", "min")
     assert list(table.columns) == list(SUMMARY_COLUMNS)
     assert table["trial_number"].tolist() == [1, 0, 3, 2]
     assert table["best_value"].tolist()[:2] == [2.5, 3.0]
     assert math.isnan(table["best_value"].iloc[2])
     assert table["best_epoch"].tolist()[:2] == [1, 1]
-    assert table["epochs_run"].tolist() == [3, 3, 1, 2]
+    assert table["epochs_run"].tolist() == [2, 3, 0, 2]  # epochs with a recorded value
     assert table["status"].tolist() == [COMPLETED, COMPLETED, COMPLETED, FAILED]
     assert table["error"].iloc[3] == "diverged"
-    maximized = ranked_oracle(tmp_path / "other").trial_summaries("val_rmse", "max")
+    maximized = ranked(ranked_oracle(tmp_path / "other"), "val_rmse", "max")
     assert maximized["trial_number"].tolist() == [1, 0, 3, 2]
     assert maximized["best_value"].tolist()[:2] == [7.0, 5.0]
 
 
-def test_trial_summaries_of_an_empty_oracle(tmp_path):
-    table = Oracle(tmp_path).trial_summaries("val_loss", "min")
+def test_rank_of_an_empty_oracle(tmp_path):
+    table = ranked(Oracle(tmp_path), "val_loss", "min")
     assert table.empty and list(table.columns) == list(SUMMARY_COLUMNS)
 
 

@@ -98,7 +98,7 @@ def test_leaderboard_ranks_by_the_configured_metric_lowest_first(project):
     assert board[METRIC].iloc[:5].tolist() == [2.0, 2.8, 3.0, 7.5, 8.0]
     assert board["best_epoch"].iloc[:5].tolist() == [2, 0, 1, 0, 1]
     assert board["epochs_run"].tolist() == [4, 2, 3, 1, 2, 0]
-    assert board.attrs == {"metric": METRIC, "direction": "min", "project_dir": str(project)}
+    assert board.attrs == {"metric": METRIC, "direction": "minimize", "project_dir": str(project)}
     assert list(board.columns[:6]) == ["trial_number", "subtrial_number", "status", METRIC,
                                        "best_epoch", "epochs_run"]
 
@@ -113,7 +113,7 @@ def test_leaderboard_for_max_takes_each_trials_largest_value_and_keeps_failed_la
 
 def test_another_metric_with_explicit_direction(project):
     board = load_results(project, "loss", "maximize")
-    assert board.attrs["direction"] == "max"
+    assert board.attrs["direction"] == "maximize"
     assert board["loss"].iloc[0] == pytest.approx((1.5 * 9.0) ** 2)
 
 
@@ -169,10 +169,10 @@ def test_missing_oracle_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"direction": "down"}, "direction: got 'down'"),
+    ({"direction": "down"}, "direction must be one of .*; got 'down'"),
     ({"metric_to_rank_by": "loss"}, "direction: needed"),
-    ({"top": 0}, "top: got 0"),
-    ({"top": 1.5}, "top: got 1.5"),
+    ({"top": 0}, "top must be an int >= 1; got 0"),
+    ({"top": 1.5}, "top must be an int >= 1; got 1.5"),
 ])
 def test_bad_arguments_are_rejected(project, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -100,7 +100,7 @@ def test_same_seed_same_specs_and_plans_different_seed_differs(small_search):
     def plans(seed):
         search = SimpleCerebrosRandomSearch(**small_search(
             seed=seed, number_of_architecture_moities_to_try=4, number_of_tries_per_architecture_moity=2))
-        return [json.dumps(task.plan, sort_keys=True) for task in search.tasks()]
+        return [json.dumps(task.network_record(), sort_keys=True) for task in search.tasks()]
 
     first = plans(7)
     assert first == plans(7)

@@ -1,14 +1,15 @@
 """The original's connectivity mix-ins and decay functions, kept for existing notebooks.
 
 ``DenseAutoMlStructuralComponent`` holds the skip-connection arguments and
-``DenseLateralConnectivity`` the lateral ones, with the original defaults; both can hand
-their values to the planner as a :class:`~cerebros.config.WiringConfig`.
+``DenseLateralConnectivity`` the lateral ones; their defaults are
+:data:`cerebros.config.WIRING_DEFAULTS`, the same as every other entry point's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
 
 __all__ = ["DenseAutoMlStructuralComponent", "DenseLateralConnectivity",
@@ -18,12 +19,18 @@ __all__ = ["DenseAutoMlStructuralComponent", "DenseLateralConnectivity",
 class DenseAutoMlStructuralComponent:
     """Skip-connection arguments of a Cerebros network (original defaults)."""
 
-    def __init__(self, minimum_skip_connection_depth=1, maximum_skip_connection_depth=7,
-                 predecessor_level_connection_affinity_factor_first=5,
-                 predecessor_level_connection_affinity_factor_first_rounding_rule="ceil",
-                 predecessor_level_connection_affinity_factor_main=0.7,
-                 predecessor_level_connection_affinity_factor_main_rounding_rule="ceil",
-                 predecessor_level_connection_affinity_factor_decay_main=zero_7_exp_decay,
+    def __init__(self, minimum_skip_connection_depth=_W.minimum_skip_connection_depth,
+                 maximum_skip_connection_depth=_W.maximum_skip_connection_depth,
+                 predecessor_level_connection_affinity_factor_first=(
+                     _W.predecessor_level_connection_affinity_factor_first),
+                 predecessor_level_connection_affinity_factor_first_rounding_rule=(
+                     _W.predecessor_level_connection_affinity_factor_first_rounding_rule),
+                 predecessor_level_connection_affinity_factor_main=(
+                     _W.predecessor_level_connection_affinity_factor_main),
+                 predecessor_level_connection_affinity_factor_main_rounding_rule=(
+                     _W.predecessor_level_connection_affinity_factor_main_rounding_rule),
+                 predecessor_level_connection_affinity_factor_decay_main=(
+                     _W.predecessor_level_connection_affinity_factor_decay_main),
                  seed=8675309, *args: Any, **kwargs: Any) -> None:
         self.minimum_skip_connection_depth = minimum_skip_connection_depth
         self.maximum_skip_connection_depth = maximum_skip_connection_depth
@@ -43,10 +50,13 @@ class DenseAutoMlStructuralComponent:
 class DenseLateralConnectivity:
     """Lateral-connection arguments of a Cerebros network (original defaults)."""
 
-    def __init__(self, max_consecutive_lateral_connections=7, gate_after_n_lateral_connections=3,
-                 gate_activation_function=simple_sigmoid, p_lateral_connection=0.97,
-                 p_lateral_connection_decay=zero_95_exp_decay,
-                 num_lateral_connection_tries_per_unit=1, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, max_consecutive_lateral_connections=_W.max_consecutive_lateral_connections,
+                 gate_after_n_lateral_connections=_W.gate_after_n_lateral_connections,
+                 gate_activation_function=_W.gate_activation_function,
+                 p_lateral_connection=_W.p_lateral_connection,
+                 p_lateral_connection_decay=_W.p_lateral_connection_decay,
+                 num_lateral_connection_tries_per_unit=_W.num_lateral_connection_tries_per_unit,
+                 *args: Any, **kwargs: Any) -> None:
         self.max_consecutive_lateral_connections = max_consecutive_lateral_connections
         self.gate_after_n_lateral_connections = gate_after_n_lateral_connections
         self.gate_activation_function = gate_activation_function

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from cerebros.units.units import DenseUnit, FinalDenseUnit, InputUnit, Unit
+from cerebros.spec import DenseUnit, FinalDenseUnit, InputUnit, Unit
 
 __all__ = ["Level", "InputLevel", "DenseLevel", "FinalDenseLevel", "levels_from_plan"]
 

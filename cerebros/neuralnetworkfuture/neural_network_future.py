@@ -11,65 +11,29 @@ it without re-sampling, ``materialize()`` builds the Keras model and ``get_graph
 from __future__ import annotations
 
 import logging
-import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import keras
 import numpy as np
 
-from cerebros.config import WiringConfig, callable_name, check_random_state
-from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
+from cerebros.checks import check_choice, check_number, check_random_state
+from cerebros.compilation import compile_model, dtype_name
+from cerebros.config import WIRING_DEFAULTS as _W
+from cerebros.config import WiringConfig
 from cerebros.levels.levels import levels_from_plan
-from cerebros.materialize import ModelOptions, materialize
-from cerebros.optimizers import FlatAdamW
+from cerebros.materialize import (ModelOptions, materialize, network_from_record, network_name,
+                                  network_record)
 from cerebros.spec import NetworkSpec, parse_spec
 from cerebros.wiring import WiringPlan, plan_wiring
 
-__all__ = ["NeuralNetworkFuture", "default_metrics", "build_optimizer"]
+__all__ = ["NeuralNetworkFuture"]
 
 logger = logging.getLogger(__name__)
 
 MERGING_STRATEGIES = ("concatenate",)
-
-
-def default_metrics() -> list:
-    """The original default: root mean squared error (a fresh object each call)."""
-    return [keras.metrics.RootMeanSquaredError()]
-
-
-def clone_metrics(metrics: Sequence[Any] | None) -> list:
-    """Fresh copies of metric objects, so that no two models share metric state."""
-    if metrics is None:
-        return default_metrics()
-    return [m if isinstance(m, str) or not isinstance(m, keras.metrics.Metric)
-            else type(m).from_config(m.get_config()) for m in metrics]
-
-
-def metrics_for_outputs(metrics: Any, output_names: Sequence[str]) -> Any:
-    """Metrics as Keras expects them: a flat list applies to every output of a
-    multi-output model (each output gets its own fresh copies)."""
-    if isinstance(metrics, Mapping):
-        return metrics
-    if metrics is not None and any(isinstance(m, (list, tuple)) for m in metrics):
-        return metrics  # already one list per output
-    if len(output_names) < 2:
-        return clone_metrics(metrics)
-    return {name: clone_metrics(metrics) for name in output_names}
-
-
-def build_optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
-    """AdamW with the original's settings (weight decay 0.004), as :class:`FlatAdamW`:
-    bitwise the same updates with far fewer graph operations."""
-    return FlatAdamW(learning_rate=learning_rate, weight_decay=0.004,
-                     beta_1=0.9, beta_2=0.999, epsilon=1e-07)
-
-
-def _dtype_name(dtype: Any) -> str:
-    name = getattr(dtype, "name", dtype)
-    if not isinstance(name, str) or name not in ("float16", "bfloat16", "float32", "float64"):
-        raise ValueError("train_data_dtype must be a float dtype such as 'float32' or "
-                         f"tf.float32; got {dtype!r}.")
-    return name
+_OPTION_ARGUMENTS = {"activation": "activation", "final_activation": "final_activation",
+                     "bnorm_or_dropout": "bnorm_or_dropout", "dropout_rate": "dropout_rate",
+                     "fused_units": "fused_units", "train_data_dtype": "dtype"}
 
 
 class NeuralNetworkFuture:
@@ -114,18 +78,29 @@ class NeuralNetworkFuture:
     def __init__(self, input_shapes: list, output_shapes: list, neural_network_spec: dict,
                  project_name: str = "cerebros", trial_number: int = 0, subtrial_number: int = 0,
                  base_models=("",), level_number="nan", activation="elu", final_activation=None,
-                 merging_strategy="concatenate", minimum_skip_connection_depth=1,
-                 maximum_skip_connection_depth=7,
-                 predecessor_level_connection_affinity_factor_first=5,
-                 predecessor_level_connection_affinity_factor_first_rounding_rule="ceil",
-                 predecessor_level_connection_affinity_factor_main=0.7,
-                 predecessor_level_connection_affinity_factor_main_rounding_rule="ceil",
-                 predecessor_level_connection_affinity_factor_decay_main=zero_7_exp_decay,
-                 predecessor_level_connection_affinity_factor_final_to_kminus1=2,
-                 seed=8675309, max_consecutive_lateral_connections=7,
-                 gate_after_n_lateral_connections=3, gate_activation_function=simple_sigmoid,
-                 p_lateral_connection=0.97, p_lateral_connection_decay=zero_95_exp_decay,
-                 num_lateral_connection_tries_per_unit=1, learning_rate=0.005, loss="mse",
+                 merging_strategy="concatenate",
+                 minimum_skip_connection_depth=_W.minimum_skip_connection_depth,
+                 maximum_skip_connection_depth=_W.maximum_skip_connection_depth,
+                 predecessor_level_connection_affinity_factor_first=(
+                     _W.predecessor_level_connection_affinity_factor_first),
+                 predecessor_level_connection_affinity_factor_first_rounding_rule=(
+                     _W.predecessor_level_connection_affinity_factor_first_rounding_rule),
+                 predecessor_level_connection_affinity_factor_main=(
+                     _W.predecessor_level_connection_affinity_factor_main),
+                 predecessor_level_connection_affinity_factor_main_rounding_rule=(
+                     _W.predecessor_level_connection_affinity_factor_main_rounding_rule),
+                 predecessor_level_connection_affinity_factor_decay_main=(
+                     _W.predecessor_level_connection_affinity_factor_decay_main),
+                 predecessor_level_connection_affinity_factor_final_to_kminus1=(
+                     _W.predecessor_level_connection_affinity_factor_final_to_kminus1),
+                 seed=8675309,
+                 max_consecutive_lateral_connections=_W.max_consecutive_lateral_connections,
+                 gate_after_n_lateral_connections=_W.gate_after_n_lateral_connections,
+                 gate_activation_function=_W.gate_activation_function,
+                 p_lateral_connection=_W.p_lateral_connection,
+                 p_lateral_connection_decay=_W.p_lateral_connection_decay,
+                 num_lateral_connection_tries_per_unit=_W.num_lateral_connection_tries_per_unit,
+                 learning_rate=0.005, loss="mse",
                  metrics=None, model_graph_file="test_model_graph.html",
                  train_data_dtype="float32", jit_compile=None, bnorm_or_dropout="bnorm",
                  dropout_rate=0.2, fused_units=True, steps_per_execution=1,
@@ -133,12 +108,9 @@ class NeuralNetworkFuture:
         if kwargs:
             logger.warning("NeuralNetworkFuture ignores unknown keyword arguments: %s",
                            ", ".join(sorted(kwargs)))
-        if merging_strategy not in MERGING_STRATEGIES:
-            raise ValueError(f"merging_strategy must be 'concatenate'; got {merging_strategy!r}.")
-        if jit_compile not in (None, True, False, "auto"):
-            raise ValueError(f"jit_compile must be True, False, 'auto' or None; got {jit_compile!r}.")
-        if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
-            raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}.")
+        check_choice("merging_strategy", merging_strategy, MERGING_STRATEGIES)
+        check_choice("jit_compile", jit_compile, (None, True, False, "auto"))
+        check_number("learning_rate", learning_rate, 0.0, low_open=True)
         self.spec: NetworkSpec = parse_spec(neural_network_spec, input_shapes, output_shapes)
         self.input_shapes = list(input_shapes)
         self.output_shapes = list(output_shapes)
@@ -146,7 +118,7 @@ class NeuralNetworkFuture:
         self.base_models = base_models
         self.trial_number = trial_number
         self.subtrial_number = subtrial_number
-        self.name = f"{project_name}_trial_{int(trial_number):016d}_subtrial_{int(subtrial_number):016d}"
+        self.name = network_name(project_name, trial_number, subtrial_number)
         self.wiring_config = WiringConfig.from_arguments(locals())
         self.seed = seed
         self._rng = check_random_state(seed)
@@ -158,7 +130,7 @@ class NeuralNetworkFuture:
             activation=activation, final_activation=final_activation,
             gate_activation=self.wiring_config.gate_activation, bnorm_or_dropout=bnorm_or_dropout,
             dropout_rate=dropout_rate, fused_units=fused_units,
-            dtype=_dtype_name(train_data_dtype), seed=weight_seed)
+            dtype=dtype_name(train_data_dtype), seed=weight_seed)
         self.activation = activation
         self.final_activation = final_activation
         self.merging_strategy = merging_strategy
@@ -191,23 +163,12 @@ class NeuralNetworkFuture:
         self.levels_unmaterialized = levels_from_plan(plan)
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan and everything needed to rebuild this network, as JSON-safe data."""
-        data = self.plan().to_dict()
-        options = self.model_options
-        data.update({
-            "name": self.name,
-            "input_shapes": [int(w) for w in self.spec.widths[0]],
-            "output_shapes": [int(w) for w in self.spec.widths[-1]],
-            "activation": callable_name(options.activation),
-            "final_activation": callable_name(options.final_activation),
-            "bnorm_or_dropout": options.bnorm_or_dropout,
-            "dropout_rate": options.dropout_rate,
-            "fused_units": options.fused_units,
-            "train_data_dtype": options.dtype,
-            "weight_seed": options.seed,
-            "learning_rate": self.learning_rate,
-        })
-        return data
+        """The plan and everything needed to rebuild this network, as JSON-safe data
+        (:func:`cerebros.materialize.network_record`)."""
+        return network_record(self.plan(), self.model_options, self.name,
+                              trial_number=int(self.trial_number),
+                              subtrial_number=int(self.subtrial_number),
+                              learning_rate=self.learning_rate)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], **overrides: Any) -> "NeuralNetworkFuture":
@@ -216,53 +177,42 @@ class NeuralNetworkFuture:
         ``overrides`` replace stored arguments (e.g. ``fused_units=False``, ``loss=...``,
         or a ``gate_activation_function`` callable that was stored only by name).
         """
-        plan = WiringPlan.from_dict(data)
-        params = dict(plan.params)
-        name = str(data.get("name", "cerebros_trial_0000000000000000_subtrial_0000000000000000"))
+        plan, options = network_from_record(data, **{
+            _OPTION_ARGUMENTS[k]: v for k, v in overrides.items() if k in _OPTION_ARGUMENTS})
+        name = str(data.get("name", "cerebros"))
+        suffix = network_name("", data.get("trial_number", 0), data.get("subtrial_number", 0))
         arguments: dict[str, Any] = {
             "input_shapes": [(w,) for w in plan.widths[0]],
             "output_shapes": [(w,) for w in plan.widths[-1]],
             "neural_network_spec": NetworkSpec(plan.widths).to_original(),
-            "project_name": name.split("_trial_")[0],
-            "trial_number": _number_after(name, "_trial_"),
-            "subtrial_number": _number_after(name, "_subtrial_"),
-            "activation": data.get("activation", "elu"),
-            "final_activation": data.get("final_activation"),
-            "bnorm_or_dropout": data.get("bnorm_or_dropout", "bnorm"),
-            "dropout_rate": data.get("dropout_rate", 0.2),
-            "fused_units": data.get("fused_units", True),
-            "train_data_dtype": data.get("train_data_dtype", "float32"),
-            "seed": data.get("weight_seed"),
-            "learning_rate": data.get("learning_rate", 0.005),
+            "project_name": name.removesuffix(suffix),
+            "trial_number": data.get("trial_number", 0),
+            "subtrial_number": data.get("subtrial_number", 0),
+            "activation": options.activation, "final_activation": options.final_activation,
+            "bnorm_or_dropout": options.bnorm_or_dropout, "dropout_rate": options.dropout_rate,
+            "fused_units": options.fused_units, "train_data_dtype": options.dtype,
+            "seed": options.seed, "learning_rate": data.get("learning_rate", 0.005),
+            "gate_activation_function": plan.params.get("gate_activation_function", "sigmoid"),
         }
-        gate = params.get("gate_activation_function", "sigmoid")
-        arguments["gate_activation_function"] = gate
         arguments.update(overrides)
         future = cls(**arguments)
-        future._set_plan(WiringPlan(plan.widths, plan.connections, params))
+        future._set_plan(plan)
         return future
 
     def materialize(self) -> keras.Model:
         """Build the Keras model (planning first if needed); also kept in
         ``materialized_neural_network``."""
-        keras_name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name.rsplit("/", 1)[-1])
         self.materialized_neural_network = materialize(self.plan(), self.model_options,
-                                                       name=keras_name)
+                                                       name=self.name)
         return self.materialized_neural_network
 
     def compile_neural_network(self) -> keras.Model:
-        """Compile with AdamW(learning_rate, weight_decay=0.004), the loss and the metrics.
-
-        The optimizer's variables are created eagerly here: created inside the first traced
-        train step they cost seconds on large networks.
-        """
-        model = self.materialized_neural_network or self.materialize()
-        model.compile(optimizer=build_optimizer(self.learning_rate), loss=self.loss,
-                      metrics=metrics_for_outputs(self.metrics, model.output_names),
-                      jit_compile="auto" if self.jit_compile is None else self.jit_compile,
-                      steps_per_execution=self.steps_per_execution)
-        model.optimizer.build(model.trainable_variables)
-        return model
+        """Compile with AdamW(learning_rate, weight_decay=0.004), the loss and the metrics
+        (:func:`cerebros.compilation.compile_model`)."""
+        return compile_model(self.materialized_neural_network or self.materialize(),
+                             self.learning_rate, loss=self.loss, metrics=self.metrics,
+                             jit_compile=self.jit_compile,
+                             steps_per_execution=self.steps_per_execution)
 
     def get_graph(self, path: str | None = None):
         """Write the network's pyvis HTML graph to ``path`` (default ``model_graph_file``)."""
@@ -270,8 +220,3 @@ class NeuralNetworkFuture:
 
         return plan_graph(self.to_dict(), path or self.model_graph_file, title=self.name)
 
-
-def _number_after(name: str, marker: str) -> int:
-    tail = name.rsplit(marker, 1)[-1] if marker in name else "0"
-    digits = tail.split("_")[0]
-    return int(digits) if digits.isdigit() else 0
