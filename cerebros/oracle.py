@@ -49,11 +49,14 @@ TRIAL_COLUMNS = (
     "wall_time_s",
     "n_params",
     "error",
+    "generation",
+    "parent_trial",
+    "parent_subtrial",
 )
 
 _REQUIRED_COLUMNS = ("trial_number", "subtrial_number", "epoch", "status")
 _TEXT_COLUMNS = ("model_name", "status", "started_at", "ended_at", "error")
-_NULLABLE_INT_COLUMNS = ("epoch", "n_params")
+_NULLABLE_INT_COLUMNS = ("epoch", "n_params", "generation", "parent_trial", "parent_subtrial")
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -91,6 +94,10 @@ class TrialRecord:
         Empty unless the trial failed.
     history : dict of str to list of float
         The Keras history, one list per metric, one value per epoch.
+    generation : int
+        The search generation that bred this trial (0: sampled at random).
+    parent_trial, parent_subtrial : int or None
+        The trial this one was bred from (None in generation 0).
     """
 
     trial_number: int
@@ -103,6 +110,9 @@ class TrialRecord:
     n_params: Optional[int] = None
     error: str = ""
     history: dict[str, list[float]] = field(default_factory=dict)
+    generation: int = 0
+    parent_trial: Optional[int] = None
+    parent_subtrial: Optional[int] = None
 
     def __post_init__(self) -> None:
         self.trial_number = check_int("trial_number", self.trial_number, 0)
@@ -110,6 +120,10 @@ class TrialRecord:
         check_choice("status", self.status, STATUSES)
         if self.n_params is not None:
             self.n_params = check_int("n_params", self.n_params, 0)
+        self.generation = check_int("generation", self.generation, 0)
+        for name in ("parent_trial", "parent_subtrial"):
+            if getattr(self, name) is not None:
+                setattr(self, name, check_int(name, getattr(self, name), 0))
         if not isinstance(self.history, dict):
             raise ValueError(f"history must be a dict of metric name to list; got {self.history!r}.")
         clashes = sorted(set(self.history) & set(TRIAL_COLUMNS))
@@ -140,6 +154,9 @@ class TrialRecord:
             "wall_time_s": _as_float(self.wall_time_s),
             "n_params": self.n_params,
             "error": self.error or "",
+            "generation": self.generation,
+            "parent_trial": self.parent_trial,
+            "parent_subtrial": self.parent_subtrial,
         }
         epochs = range(self.epochs) if self.epochs else [math.nan]
         rows = []

@@ -27,7 +27,8 @@ from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS
 __all__ = ["SUMMARY_COLUMNS", "history_columns", "rank_trials"]
 
 SUMMARY_COLUMNS = ("trial_number", "subtrial_number", "status", "best_value", "best_epoch",
-                   "epochs_run", "n_params", "wall_time_s", "model_name", "error")
+                   "epochs_run", "n_params", "wall_time_s", "model_name", "error", "generation",
+                   "parent_trial", "parent_subtrial")
 
 
 def history_columns(frame: pd.DataFrame) -> list[str]:
@@ -38,6 +39,11 @@ def history_columns(frame: pd.DataFrame) -> list[str]:
 def _largest(column: pd.Series) -> float:
     values = pd.to_numeric(column, errors="coerce").astype("float64").dropna()
     return float(values.max()) if len(values) else math.nan
+
+
+def _first_int(rows: pd.DataFrame, column: str) -> Any:
+    values = rows[column].dropna() if column in rows.columns else ()
+    return int(values.iloc[0]) if len(values) else pd.NA
 
 
 def _summarize(rows: pd.DataFrame, metric: str, direction: str,
@@ -63,6 +69,8 @@ def _summarize(rows: pd.DataFrame, metric: str, direction: str,
         "wall_time_s": _largest(rows["wall_time_s"]),
         "model_name": first["model_name"],
         "error": first["error"],
+        **{column: _first_int(rows, column)
+           for column in ("generation", "parent_trial", "parent_subtrial")},
     }
 
 
@@ -102,7 +110,8 @@ def rank_trials(frame: pd.DataFrame, metric: str, direction: str) -> pd.DataFram
     table = pd.DataFrame(summaries, columns=list(SUMMARY_COLUMNS)).astype(
         {"trial_number": "int64", "subtrial_number": "int64", "epochs_run": "int64",
          "best_value": "float64", "best_epoch": "float64", "n_params": "float64",
-         "wall_time_s": "float64"})
+         "wall_time_s": "float64", "generation": "Int64", "parent_trial": "Int64",
+         "parent_subtrial": "Int64"})
     group = (~((table["status"] == COMPLETED) & table["best_value"].notna())).astype(int)
     group = group.where(table["status"] != FAILED, 2)
     key = table["best_value"] if direction == "minimize" else -table["best_value"]

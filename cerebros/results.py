@@ -144,7 +144,8 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
         (non-input units), ``connections_vertical``, ``connections_lateral``,
         ``connections_gated`` (drawn connections in the saved plan, duplicates counted; NaN
         when the plan file is missing), ``n_params``, ``wall_time_s`` (the largest recorded
-        for the trial), ``model_path`` and ``error``, ranked by ``rank_trials``.  ``attrs``
+        for the trial), ``generation``, ``parent_trial`` and ``parent_subtrial`` (which trial a
+        bred trial was mutated from), ``model_path`` and ``error``, ranked by ``rank_trials``.  ``attrs``
         holds ``"metric"``, ``"direction"`` (``"minimize"``/``"maximize"``) and
         ``"project_dir"``.
 
@@ -169,8 +170,8 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
     board["model_path"] = board["model_path"].astype(object).where(board["model_path"] != "")
     board["error"] = board["error"].astype(object).where(board["error"] != "")
     board = board[["trial_number", "subtrial_number", "status", metric, "best_epoch",
-                   "epochs_run", *_PLAN_COLUMNS, "n_params", "wall_time_s", "model_path",
-                   "error"]]
+                   "epochs_run", *_PLAN_COLUMNS, "n_params", "wall_time_s", "generation",
+                   "parent_trial", "parent_subtrial", "model_path", "error"]]
     if top is not None:
         board = board.head(top)
     board.attrs.update(metric=metric, direction=direction, project_dir=str(project_dir))

@@ -10,9 +10,10 @@ the same networks), :mod:`cerebros.executors` decides *where* it runs,
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
 from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
                              check_range)
@@ -20,6 +21,7 @@ from cerebros.compilation import dtype_name, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
 from cerebros.data import PreparedData, prepare_data
+from cerebros.evolution import SearchBounds, breed
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import ModelOptions, network_name
 from cerebros.oracle import FAILED, Oracle
@@ -34,7 +36,6 @@ __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError"]
 logger = logging.getLogger(__name__)
 
 _IGNORED_ARGUMENTS = {
-    "number_of_generations": "the random search has a single generation",
     "model_graphs": "graphs are always written to <project_name>/model_graphs when "
                     "chart_network_graph=True",
 }
@@ -104,6 +105,7 @@ class SimpleCerebrosRandomSearch:
                  maximum_neurons_per_unit: int = 4, activation="elu", final_activation=None,
                  number_of_architecture_moities_to_try: int = 1,
                  number_of_tries_per_architecture_moity: int = 1,
+                 number_of_generations: int = 1,
                  minimum_skip_connection_depth=_W.minimum_skip_connection_depth,
                  maximum_skip_connection_depth=_W.maximum_skip_connection_depth,
                  predecessor_level_connection_affinity_factor_first=(
@@ -176,6 +178,9 @@ class SimpleCerebrosRandomSearch:
                      "number_of_tries_per_architecture_moity", "epochs", "batch_size",
                      "max_consecutive_failed_trials"):
             setattr(self, name, check_int(name, a[name], 1))
+        self.number_of_generations = check_int(
+            "number_of_generations", a["number_of_generations"], 1,
+            self.number_of_architecture_moities_to_try)
         self.patience = None if a["patience"] is None else check_int("patience", a["patience"], 0)
         self.seed = check_int("seed", a["seed"], 0)
         self.backend = check_choice("backend", a["backend"], BACKENDS)
@@ -193,6 +198,7 @@ class SimpleCerebrosRandomSearch:
         self.ray_address = a["ray_address"]
         self.overwrite = check_bool("overwrite", a["overwrite"])
         self.verbose = check_int("verbose", a["verbose"], 0)
+        self.bounds = SearchBounds(self.levels, self.units_per_level, self.neurons_per_unit)
         self.best_model_path = ""
 
     def _build_configs(self, a: dict[str, Any]) -> None:
@@ -233,25 +239,69 @@ class SimpleCerebrosRandomSearch:
                            self.units_per_level, self.neurons_per_unit)
 
     def plan(self, moiety: int, attempt: int) -> WiringPlan:
-        """The wiring plan of trial ``moiety``, try ``attempt`` (a pure function of ``seed``
-        and the numbers)."""
+        """The randomly drawn wiring plan of trial ``moiety``, try ``attempt`` (a pure
+        function of ``seed`` and the numbers; generation 0 trains these)."""
         rng = np.random.default_rng(_derived_seed(self.seed, 1, moiety, attempt))
         return plan_wiring(self.sample_spec(moiety), self.wiring_config, rng)
 
-    def task(self, moiety: int, attempt: int) -> TrialTask:
-        """Trial ``moiety``, try ``attempt``: its plan, model options, names and seeds."""
+    def task(self, moiety: int, attempt: int, plan: WiringPlan | None = None,
+             **lineage: Any) -> TrialTask:
+        """Trial ``moiety``, try ``attempt``: its plan (by default :meth:`plan`), model
+        options, names and seeds; ``lineage`` sets ``generation``, ``parent``, ``mutation``."""
         options = ModelOptions(**{**vars_of(self.model_options),
                                   "seed": _derived_seed(self.seed, 1, moiety, attempt)})
-        return TrialTask(moiety, attempt, self.plan(moiety, attempt), options,
+        return TrialTask(moiety, attempt, plan or self.plan(moiety, attempt), options,
                          network_name(self.project.root.name, moiety, attempt),
                          str(self.project.model_path(moiety, attempt)),
-                         _derived_seed(self.seed, 2, moiety, attempt), self.training)
+                         _derived_seed(self.seed, 2, moiety, attempt), self.training, **lineage)
 
-    def tasks(self) -> Iterator[TrialTask]:
-        """Every trial of the search, in order."""
-        for moiety in range(self.number_of_architecture_moities_to_try):
-            for attempt in range(self.number_of_tries_per_architecture_moity):
-                yield self.task(moiety, attempt)
+    def generations(self) -> list[range]:
+        """The moieties of each generation: consecutive blocks of nearly equal size (the
+        earlier blocks one larger when the moieties do not divide evenly)."""
+        blocks = np.array_split(np.arange(self.number_of_architecture_moities_to_try),
+                                self.number_of_generations)
+        return [range(int(b[0]), int(b[-1]) + 1) for b in blocks]
+
+    def tasks(self, generation: int = 0, oracle_rows: pd.DataFrame | None = None,
+              plans: dict[tuple[int, int], WiringPlan] | None = None) -> list[TrialTask]:
+        """The trials of ``generation``, in order.
+
+        Generation 0 samples specs and wirings at random.  A later generation breeds each of
+        its trials from the completed trials of all earlier generations (``plans``, ranked
+        by their results in ``oracle_rows``): a tournament picks a parent, one mutation of
+        its plan (:func:`cerebros.evolution.breed`) gives the child.  Each child is a pure
+        function of (seed, generation, trial, try) and those results, so a resumed, process
+        or Ray search breeds exactly the same children.  A generation with no completed
+        parent falls back to random sampling.
+        """
+        moieties = self.generations()[generation]
+        attempts = range(self.number_of_tries_per_architecture_moity)
+        if generation == 0:
+            return [self.task(m, a, generation=0) for m in moieties for a in attempts]
+        keys = list(plans or {})
+        scores = self._scores(keys, oracle_rows)
+        if not np.isfinite(scores).any():
+            logger.warning("generation %d has no completed parent; sampling at random", generation)
+            return [self.task(m, a, generation=generation) for m in moieties for a in attempts]
+        parents = [plans[key] for key in keys]
+        tasks = []
+        for m in moieties:
+            for a in attempts:
+                rng = np.random.default_rng([self.seed, 3, generation, m, a])
+                index, child, mutation = breed(parents, scores, 1, self.wiring_config,
+                                               self.bounds, rng, self.direction)[0]
+                tasks.append(self.task(m, a, child, generation=generation, parent=keys[index],
+                                       mutation=mutation))
+        return tasks
+
+    def _scores(self, keys: list[tuple[int, int]], oracle_rows: pd.DataFrame | None) -> np.ndarray:
+        """Each trial's best value of ``metric_to_rank_by`` (NaN unless completed)."""
+        if not keys or oracle_rows is None or oracle_rows.empty:
+            return np.full(len(keys), np.nan)
+        board = rank_trials(oracle_rows, self.metric_to_rank_by, self.direction)
+        board = board[board["status"] != FAILED]
+        best = dict(zip(zip(board["trial_number"], board["subtrial_number"]), board["best_value"]))
+        return np.array([best.get(key, np.nan) for key in keys], dtype="float64")
 
     def manifest(self) -> dict[str, Any]:
         """The search's arguments as JSON-safe data: a project directory made with other
@@ -264,6 +314,7 @@ class SimpleCerebrosRandomSearch:
             "neurons_per_unit": list(self.neurons_per_unit),
             "number_of_architecture_moities_to_try": self.number_of_architecture_moities_to_try,
             "number_of_tries_per_architecture_moity": self.number_of_tries_per_architecture_moity,
+            "number_of_generations": self.number_of_generations,
             "wiring": self.wiring_config.to_params(), "seed": self.seed,
             "activation": callable_name(self.activation),
             "final_activation": callable_name(self.final_activation),
@@ -291,26 +342,31 @@ class SimpleCerebrosRandomSearch:
         self.project.create()
         oracle = Oracle(self.project.root)
         finished = oracle.finished()
-        todo = [t for t in self.tasks() if (t.trial_number, t.subtrial_number) not in finished]
         total = self.number_of_architecture_moities_to_try * self.number_of_tries_per_architecture_moity
-        logger.info("%s search in %s: %d trials to run of %d", "resuming" if resumed else "starting",
-                    self.project.root, len(todo), total)
-        for task in todo:
-            self._write_trial_files(task)
-        progress = self._progress_bar(total, total - len(todo))
+        logger.info("%s search in %s: %d of %d trials to run, %d generation(s)",
+                    "resuming" if resumed else "starting", self.project.root,
+                    total - len(finished), total, self.number_of_generations)
+        progress = self._progress_bar(total, len(finished))
         executor = make_executor(self.backend, self.n_workers, self.ray_address)
+        plans: dict[tuple[int, int], WiringPlan] = {}
         failures_in_row = 0
         try:
-            for outcome in executor.run(todo, self.data):
-                self._record(oracle, outcome)
-                failures_in_row = failures_in_row + 1 if outcome.record.status == FAILED else 0
-                if progress is not None:
-                    progress.add(1)
-                if failures_in_row >= self.max_consecutive_failed_trials:
-                    raise SearchFailedError(
-                        f"{failures_in_row} trials failed in a row; stopping the search. The last "
-                        f"error (trial {outcome.record.trial_number}, subtrial "
-                        f"{outcome.record.subtrial_number}): {outcome.record.error}")
+            for generation in range(self.number_of_generations):
+                tasks = self.tasks(generation, oracle.read(), plans)
+                plans.update({(t.trial_number, t.subtrial_number): t.plan for t in tasks})
+                todo = [t for t in tasks if (t.trial_number, t.subtrial_number) not in finished]
+                for task in todo:
+                    self._write_trial_files(task)
+                for outcome in executor.run(todo, self.data):
+                    self._record(oracle, outcome)
+                    failures_in_row = failures_in_row + 1 if outcome.record.status == FAILED else 0
+                    if progress is not None:
+                        progress.add(1)
+                    if failures_in_row >= self.max_consecutive_failed_trials:
+                        raise SearchFailedError(
+                            f"{failures_in_row} trials failed in a row; stopping the search. The "
+                            f"last error (trial {outcome.record.trial_number}, subtrial "
+                            f"{outcome.record.subtrial_number}): {outcome.record.error}")
         finally:
             executor.close()
         board = rank_trials(oracle.read(), self.metric_to_rank_by, self.direction)

@@ -68,13 +68,26 @@ class TrialTask:
     model_name: str
     seed: int
     training: TrainingConfig
+    generation: int = 0
+    parent: tuple[int, int] | None = None
+    mutation: str = ""
 
     def network_record(self) -> dict[str, Any]:
         """The network as JSON data (what the project's ``model_architectures/`` holds)."""
+        lineage = ({"parent": list(self.parent), "mutation": self.mutation}
+                   if self.parent is not None else {})
         return network_record(self.plan, self.options, self.name,
                               trial_number=self.trial_number,
                               subtrial_number=self.subtrial_number,
-                              learning_rate=self.training.learning_rate)
+                              learning_rate=self.training.learning_rate,
+                              generation=self.generation, **lineage)
+
+    def record(self, **fields: Any) -> TrialRecord:
+        """The oracle record of this trial, with its numbers and lineage and ``fields``."""
+        parent = self.parent or (None, None)
+        return TrialRecord(trial_number=self.trial_number, subtrial_number=self.subtrial_number,
+                           model_name=self.model_name, generation=self.generation,
+                           parent_trial=parent[0], parent_subtrial=parent[1], **fields)
 
 
 @dataclass
@@ -157,9 +170,8 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
         finally:
             keras.backend.clear_session(free_memory=True)
             gc.collect()
-    record = TrialRecord(
-        trial_number=task.trial_number, subtrial_number=task.subtrial_number,
-        model_name=task.model_name, status=FAILED if error else COMPLETED,
+    record = task.record(
+        status=FAILED if error else COMPLETED,
         started_at=started, ended_at=now_iso(), wall_time_s=time.perf_counter() - clock,
         n_params=n_params, error=error, history=history)
     return TrialOutcome(record, None if error else model_bytes)
@@ -168,9 +180,8 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
 def failed_outcome(task: TrialTask, error: str, started_at: str | None = None) -> TrialOutcome:
     """The outcome of a trial that could not report itself (e.g. its worker died)."""
     ended = now_iso()
-    return TrialOutcome(TrialRecord(
-        trial_number=task.trial_number, subtrial_number=task.subtrial_number,
-        model_name=task.model_name, status=FAILED, started_at=started_at or ended,
+    return TrialOutcome(task.record(
+        status=FAILED, started_at=started_at or ended,
         ended_at=ended, wall_time_s=0.0, n_params=0, error=error, history={}))
 
 

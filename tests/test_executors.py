@@ -11,7 +11,8 @@ import trial_callbacks
 from cerebros import SimpleCerebrosRandomSearch
 from trial_callbacks import KillWorkerOnTrial
 
-COLUMNS = ["trial_number", "subtrial_number", "epoch", "loss", "val_loss", "n_params", "status"]
+COLUMNS = ["trial_number", "subtrial_number", "epoch", "loss", "val_loss", "n_params", "status",
+           "generation", "parent_trial"]
 
 
 def oracle_of(project):
@@ -20,12 +21,15 @@ def oracle_of(project):
 
 
 def test_process_pool_gives_the_inline_results(small_search, tmp_path):
-    common = dict(number_of_architecture_moities_to_try=3, deterministic=True)
+    common = dict(number_of_architecture_moities_to_try=4, number_of_generations=2,
+                  deterministic=True)
     inline = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "inline"), **common))
     pooled = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "pool"),
                                                        backend="process", n_workers=2, **common))
     best_inline, best_pooled = inline.run_random_search(), pooled.run_random_search()
     a, b = oracle_of(tmp_path / "inline"), oracle_of(tmp_path / "pool")
+    assert a.groupby("trial_number").generation.first().tolist() == [0, 0, 1, 1]
+    assert a[a.generation == 1].parent_trial.isin([0, 1]).all()
     pd.testing.assert_frame_equal(a, b, rtol=1e-5)
     assert best_pooled == pytest.approx(best_inline, rel=1e-5)
     assert Path(pooled.best_model_path).name == Path(inline.best_model_path).name
@@ -56,10 +60,12 @@ def ray_session():
 
 def test_ray_search_completes_with_a_loadable_best_model(ray_session, small_search, tmp_path):
     search = SimpleCerebrosRandomSearch(**small_search(
-        number_of_architecture_moities_to_try=3, backend="ray", deterministic=True))
+        number_of_architecture_moities_to_try=3, number_of_generations=2, backend="ray",
+        deterministic=True))
     best = search.run_random_search()
     frame = oracle_of(tmp_path / "project")
     assert (frame.status == "completed").all() and frame.trial_number.nunique() == 3
+    assert frame.groupby("trial_number").generation.first().tolist() == [0, 0, 1]
     assert best == pytest.approx(pd.read_csv(tmp_path / "project" / "oracle.csv")
                                  .val_root_mean_squared_error.min())
     model = search.get_best_model()

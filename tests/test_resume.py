@@ -1,4 +1,5 @@
-"""A search killed with SIGKILL mid-trial resumes to the result of an uninterrupted run."""
+"""A search killed with SIGKILL mid-trial resumes to the result of an uninterrupted run, its
+later generation bred from the same recorded results."""
 
 import json
 import os
@@ -29,7 +30,7 @@ search = SimpleCerebrosRandomSearch(
     validation_split=0.25, direction="minimize", metric_to_rank_by="val_root_mean_squared_error",
     minimum_levels=2, maximum_levels=3, minimum_units_per_level=1, maximum_units_per_level=2,
     minimum_neurons_per_unit=1, maximum_neurons_per_unit=3,
-    number_of_architecture_moities_to_try=3, epochs=3, patience=None, learning_rate=0.01,
+    number_of_architecture_moities_to_try=3, number_of_generations=2, epochs=3, patience=None, learning_rate=0.01,
     batch_size=32, seed=99, project_name=project, verbose=0, deterministic=True,
     callbacks=[HoldEpoch(*hold)] if hold else None)
 print(json.dumps({{"best": search.run_random_search(), "path": search.best_model_path}}))
@@ -71,7 +72,10 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
     runs = (final.trial_number != final.trial_number.shift()).cumsum()
     assert runs.nunique() == 3 == final.trial_number.nunique(), "one contiguous record per trial"
     assert final.groupby("trial_number").size().to_dict() == {0: 3, 1: 3, 2: 3}
-    columns = ["trial_number", "epoch", "loss", "val_loss", "n_params"]
+    columns = ["trial_number", "epoch", "loss", "val_loss", "n_params", "generation",
+               "parent_trial"]
+    assert final.groupby("trial_number").generation.first().to_dict() == {0: 0, 1: 0, 2: 1}
+    assert final[final.trial_number == 2].parent_trial.iloc[0] in (0, 1), "bred from generation 0"
     pd.testing.assert_frame_equal(final[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True),
                                   expected[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True))
     leftovers = [p.name for p in (tmp_path / "killed").rglob("*") if p.name.startswith(".")]

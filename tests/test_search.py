@@ -50,12 +50,17 @@ def test_the_original_readme_call_runs_as_written(tmp_path, caplog):
     result = cerebros.run_random_search()
     assert isinstance(result, float)
     ignored = [r.getMessage() for r in caplog.records if "has no effect" in r.getMessage()]
-    assert len(ignored) == 2 and "number_of_generations" in ignored[0]
+    assert len(ignored) == 1 and "model_graphs" in ignored[0]
 
     oracle = pd.read_csv(tmp_path / "ames" / "oracle.csv")
     assert list(oracle.columns[:7]) == ORIGINAL_COLUMNS
     assert len(oracle) == 7 * 2, "one row per epoch per trial"
     assert sorted(set(oracle.trial_number)) == list(range(7))
+    lineage = oracle.groupby("trial_number")[["generation", "parent_trial"]].first()
+    assert lineage.generation.tolist() == [0, 0, 0, 1, 1, 2, 2], "7 moieties in 3 generations"
+    assert lineage.parent_trial.iloc[:3].isna().all()
+    for trial, row in lineage.iloc[3:].iterrows():
+        assert lineage.generation[int(row.parent_trial)] < row.generation
     assert (oracle.status == "completed").all() and (oracle.n_params > 0).all()
     assert result == pytest.approx(oracle.val_root_mean_squared_error.min())
     best_row = oracle.loc[oracle.val_root_mean_squared_error.idxmin()]
@@ -195,3 +200,40 @@ def test_deterministic_searches_repeat_exactly(small_search, tmp_path):
     a = run("a")
     np.testing.assert_array_equal(a, run("b"))
     assert not np.array_equal(a, run("c", seed=124))
+
+
+def test_generations_breed_children_from_earlier_completed_trials(small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=5, number_of_generations=3))
+    assert [list(g) for g in search.generations()] == [[0, 1], [2, 3], [4]]
+    search.run_random_search()
+    board = search.results_summary(None).set_index("trial_number")
+    assert board.generation.to_dict() == {0: 0, 1: 0, 2: 1, 3: 1, 4: 2}
+    architectures = tmp_path / "project" / "model_architectures"
+    for trial in (2, 3, 4):
+        record = json.loads((architectures / f"tr_{trial:016d}_subtrial_0000000000000000.json")
+                            .read_text())
+        parent = record["parent"][0]
+        assert board.generation[parent] < board.generation[trial]
+        assert board.parent_trial[trial] == parent
+        assert record["mutation"].split()[0] in ("unit_width", "add_unit", "remove_unit",
+                                                 "add_level", "remove_level", "redraw_inputs",
+                                                 "redraw_laterals")
+        parent_record = json.loads((architectures / f"tr_{parent:016d}_subtrial_0000000000000000"
+                                    ".json").read_text())
+        assert (record["levels"], record["connections"]) != (parent_record["levels"],
+                                                              parent_record["connections"])
+
+
+def test_one_generation_is_the_plain_random_search(small_search):
+    one = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=3))
+    assert [t.generation for t in one.tasks()] == [0, 0, 0]
+    assert [t.plan for t in one.tasks()] == [one.plan(m, 0) for m in range(3)]
+
+
+@pytest.mark.parametrize("generations", [0, 4, 1.5, True])
+def test_number_of_generations_must_fit_the_moieties(small_search, tmp_path, generations):
+    with pytest.raises(ValueError, match=r"number_of_generations must be an int in \[1, 3\]"):
+        SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=3,
+                                                  number_of_generations=generations))
+    assert not (tmp_path / "project").exists(), "refused before anything was written"
