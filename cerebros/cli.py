@@ -156,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="number of architectures (moieties) to sample")
     search.add_argument("--tries-per-architecture", type=_bounded_int(1), default=1, metavar="N",
                         help="wirings tried of each sampled architecture")
+    search.add_argument("--generations", type=_bounded_int(1), default=1, metavar="G",
+                        help="split the trials into G generations; later ones breed mutations "
+                             "of the best earlier trials (1: plain random search)")
+    search.add_argument("--ensemble", type=_bounded_int(0), default=5, metavar="K",
+                        help="after the search, average the best K trials' models into "
+                             "ensemble.keras (greedy selection on the validation rows; 0: none)")
     search.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     search.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
@@ -393,6 +399,19 @@ def _print_leaderboard(board: "pd.DataFrame") -> None:
         print(line)
 
 
+def _print_ensemble(project: Path) -> None:
+    """The ensemble's validation score beside the best single model's, if there is one."""
+    from cerebros.project import ENSEMBLE_INFO_NAME, ENSEMBLE_NAME
+
+    path = Path(project) / ENSEMBLE_INFO_NAME
+    if not path.is_file():
+        return
+    info = json.loads(path.read_text(encoding="utf-8"))
+    print(f"ensemble: {Path(project) / ENSEMBLE_NAME} ({len(info['members'])} models): "
+          f"{info['rows']} RMSE {_number(info['val_score'])} vs best single model "
+          f"{_number(min(info['member_val_scores']))}")
+
+
 # ------------------------------------------------------------------------------ commands
 def _search(args: argparse.Namespace) -> int:
     from cerebros.project import write_json_atomic
@@ -418,7 +437,7 @@ def _search(args: argparse.Namespace) -> int:
         final_activation=task.final_activation,
         number_of_architecture_moities_to_try=args.trials,
         number_of_tries_per_architecture_moity=args.tries_per_architecture,
-        seed=args.seed, learning_rate=args.learning_rate, loss=task.loss, metrics=task.metrics,
+        number_of_generations=args.generations, seed=args.seed, learning_rate=args.learning_rate, loss=task.loss, metrics=task.metrics,
         epochs=args.epochs, patience=args.patience, project_name=str(project),
         batch_size=args.batch_size, backend=args.backend, n_workers=args.workers,
         overwrite=args.overwrite, verbose=progress)
@@ -427,8 +446,11 @@ def _search(args: argparse.Namespace) -> int:
     best = search.run_random_search()
     if mapping is not None:
         write_json_atomic(project / CLASSES_FILE, mapping)
+    if args.ensemble:
+        search.get_best_ensemble(top=args.ensemble)
     _print_leaderboard(search.results_summary(top=args.top))
     print(f"best {task.metric_to_rank_by}: {best:.6g}")
+    _print_ensemble(project)
     if mapping is not None:
         print(f"classes: {project / CLASSES_FILE} (output index -> class)")
     return 0
@@ -445,6 +467,7 @@ def _show(args: argparse.Namespace) -> int:
 
     _check_project(args.project)
     _print_leaderboard(load_results(args.project, top=args.top))
+    _print_ensemble(args.project)
     if args.no_plots:
         return 0
     from cerebros.plots import write_plots

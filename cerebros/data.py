@@ -24,10 +24,11 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from cerebros.checks import check_bool
+from cerebros.checks import check_bool, check_number
 from cerebros.spec import normalize_shapes
 
-__all__ = ["PreparedData", "prepare_data", "hash_based_split"]
+__all__ = ["PreparedData", "prepare_data", "hash_based_split", "feature_bounds",
+           "target_scaling"]
 
 logger = logging.getLogger(__name__)
 
@@ -443,6 +444,31 @@ def _split_point(rows: int, validation_split: float) -> int:
                          f"{split_at} training and {rows - split_at} validation rows; each side "
                          "needs at least 1: pass more rows or a different validation_split.")
     return split_at
+
+
+def feature_bounds(x_train: Sequence[np.ndarray], quantile: float) -> tuple:
+    """Per-input ``(low, high)`` column bounds: the ``quantile`` and ``1 - quantile``
+    quantiles of the training rows (0: their minimum and maximum).  Runs in
+    O(rows × columns × log rows)."""
+    check_number("clip_features", quantile, 0.0, 0.25)
+    return tuple((np.quantile(x, quantile, axis=0).tolist(),
+                  np.quantile(x, 1.0 - quantile, axis=0).tolist()) for x in x_train)
+
+
+def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool]) -> tuple | None:
+    """Per-output ``(mean, scale)`` of the training labels (float64; a constant column gets
+    scale 1), None for outputs not ``scaled``; None when no output is."""
+    if not any(scaled):
+        return None
+    pairs = []
+    for y, on in zip(y_train, scaled):
+        if not on:
+            pairs.append(None)
+            continue
+        y64 = np.asarray(y, dtype="float64")
+        std = y64.std(axis=0)
+        pairs.append((y64.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()))
+    return tuple(pairs)
 
 
 def hash_based_split(df: pd.DataFrame, labels: Any, test_size: float,

@@ -41,7 +41,8 @@ from keras import ops
 
 from cerebros.checks import check_int, check_number
 
-__all__ = ["FusedDenseUnit", "SeededGlorotUniform", "distinct_sources"]
+__all__ = ["FusedDenseUnit", "SeededGlorotUniform", "ClipFeatures", "ScaleTargets",
+           "distinct_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -428,3 +429,67 @@ class FusedDenseUnit(keras.layers.Layer):
             }
         )
         return config
+
+
+class _ColumnConstants(keras.layers.Layer):
+    """A layer holding two per-column constant vectors (not weights), saved in its config."""
+
+    names = ("first", "second")
+
+    def __init__(self, first: Sequence[float], second: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        a, b = (tuple(float(check_number(f"{name}[{i}]", v)) for i, v in enumerate(values))
+                for name, values in zip(self.names, (first, second)))
+        if len(a) != len(b) or not a:
+            raise ValueError(f"{self.names[0]} and {self.names[1]} must be non-empty and of the "
+                             f"same length; got {len(a)} and {len(b)}.")
+        self._constants = (a, b)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape)
+
+    def _as_tensors(self) -> tuple[Any, Any]:
+        return tuple(ops.convert_to_tensor(np.asarray(c), dtype=self.compute_dtype)
+                     for c in self._constants)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(dict(zip(self.names, (list(c) for c in self._constants))))
+        return config
+
+
+@keras.saving.register_keras_serializable(package="cerebros")
+class ClipFeatures(_ColumnConstants):
+    """Clip each input column to ``[low, high]`` (bounds found on the training rows).
+
+    Batch normalization passes a feature value far outside the training range on unbounded,
+    so a single extreme test row can make a network predict nonsense; clipping at the input
+    bounds every feature to what training saw.  The gradient outside the bounds is zero.
+    """
+
+    names = ("low", "high")
+
+    def __init__(self, low: Sequence[float], high: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(low, high, **kwargs)
+        if any(lo > hi for lo, hi in zip(*self._constants)):
+            raise ValueError("low must be <= high in every column; got "
+                             f"low={list(self._constants[0])}, high={list(self._constants[1])}.")
+
+    def call(self, inputs: Any) -> Any:
+        low, high = self._as_tensors()
+        return ops.minimum(ops.maximum(inputs, low), high)
+
+
+@keras.saving.register_keras_serializable(package="cerebros")
+class ScaleTargets(_ColumnConstants):
+    """``y = z * scale + mean``: the network learns standardized regression targets and the
+    model predicts in the user's units (``mean``/``scale`` from the training labels)."""
+
+    names = ("mean", "scale")
+
+    def __init__(self, mean: Sequence[float], scale: Sequence[float], **kwargs: Any) -> None:
+        super().__init__(mean, scale, **kwargs)
+
+    def call(self, inputs: Any) -> Any:
+        mean, scale = self._as_tensors()
+        return inputs * scale + mean

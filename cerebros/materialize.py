@@ -1,6 +1,9 @@
 """Turn a wiring plan into a Keras functional model.
 
-Each non-input unit becomes Concatenate → BatchNormalization (or Dropout) → Dense.  By
+Each non-input unit becomes Concatenate → BatchNormalization (or Dropout) → Dense.  Inputs
+may first be clipped to their training range (:class:`~cerebros.layers.ClipFeatures`) and
+regression outputs rescaled from standardized units (:class:`~cerebros.layers.ScaleTargets`),
+both with constants computed from the training rows and saved inside the model.  By
 default a batch-normalized unit is built as one :class:`~cerebros.layers.FusedDenseUnit`,
 which computes exactly that block while normalizing each distinct input only once (the
 wiring draws inputs with replacement, so a unit often concatenates the same tensor many
@@ -18,7 +21,8 @@ from typing import Any, Mapping
 import keras
 
 from cerebros.config import callable_name
-from cerebros.layers import FusedDenseUnit, SeededGlorotUniform, distinct_sources
+from cerebros.layers import (ClipFeatures, FusedDenseUnit, ScaleTargets, SeededGlorotUniform,
+                             distinct_sources)
 from cerebros.wiring import WiringPlan
 
 __all__ = ["ModelOptions", "materialize", "validate_activation", "network_record",
@@ -49,7 +53,12 @@ def validate_activation(name: str, value: Any, allow_none: bool = True) -> None:
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """How a plan's units are materialized (everything except the wiring itself)."""
+    """How a plan's units are materialized (everything except the wiring itself).
+
+    ``input_bounds`` holds one ``(low, high)`` pair of column vectors per input (None: no
+    clipping); ``target_scaling`` one ``(mean, scale)`` pair per output, or None for an
+    output that is not rescaled (None overall: no output is).
+    """
 
     activation: Any = "elu"
     final_activation: Any = None
@@ -59,6 +68,8 @@ class ModelOptions:
     fused_units: bool = True
     dtype: str = "float32"
     seed: int | None = None
+    input_bounds: tuple | None = None
+    target_scaling: tuple | None = None
 
     def __post_init__(self) -> None:
         validate_activation("activation", self.activation)
@@ -69,6 +80,8 @@ class ModelOptions:
                              f"{self.bnorm_or_dropout!r}.")
         if not 0.0 <= float(self.dropout_rate) < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1); got {self.dropout_rate!r}.")
+        object.__setattr__(self, "input_bounds", _pairs(self.input_bounds))
+        object.__setattr__(self, "target_scaling", _pairs(self.target_scaling))
 
     def to_dict(self) -> dict[str, Any]:
         """The options as JSON data (callables by name; the gate is kept in the plan)."""
@@ -76,7 +89,17 @@ class ModelOptions:
                 "final_activation": callable_name(self.final_activation),
                 "bnorm_or_dropout": self.bnorm_or_dropout, "dropout_rate": self.dropout_rate,
                 "fused_units": self.fused_units, "train_data_dtype": self.dtype,
-                "weight_seed": self.seed}
+                "weight_seed": self.seed, "input_bounds": self.input_bounds,
+                "target_scaling": self.target_scaling}
+
+
+def _pairs(value: Any) -> tuple | None:
+    """Per-input (or per-output) pairs of column vectors as nested tuples of floats (None
+    entries kept), so options stay hashable and JSON-friendly."""
+    if value is None:
+        return None
+    return tuple(None if pair is None else tuple(tuple(float(v) for v in part) for part in pair)
+                 for pair in value)
 
 
 def network_record(plan: WiringPlan, options: ModelOptions, name: str,
@@ -102,7 +125,9 @@ def network_from_record(data: Mapping[str, Any], **overrides: Any
               "dropout_rate": data.get("dropout_rate", 0.2),
               "fused_units": data.get("fused_units", True),
               "dtype": data.get("train_data_dtype", "float32"),
-              "seed": data.get("weight_seed")}
+              "seed": data.get("weight_seed"),
+              "input_bounds": data.get("input_bounds"),
+              "target_scaling": data.get("target_scaling")}
     values.update(overrides)
     return plan, ModelOptions(**values)
 
@@ -143,6 +168,9 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
     for unit, width in enumerate(plan.widths[0]):
         tensor = keras.Input(shape=(int(width),), name=f"in_{unit}", dtype=options.dtype)
         inputs.append(tensor)
+        if options.input_bounds is not None:
+            tensor = ClipFeatures(*options.input_bounds[unit], name=f"clip_{unit}",
+                                  dtype=options.dtype)(tensor)
         outputs[(0, unit)] = tensor
 
     def source_tensor(connection):
@@ -160,7 +188,8 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
     for level in range(1, plan.n_levels):
         for unit, width in enumerate(plan.widths[level]):
             is_final = level == final
-            tag = f"out_{unit}" if is_final else f"u{level}_{unit}"
+            scaling = options.target_scaling[unit] if is_final and options.target_scaling else None
+            tag = (f"out_{unit}" + ("_z" if scaling else "")) if is_final else f"u{level}_{unit}"
             activation = options.final_activation if is_final else options.activation
             copies = [source_tensor(c) for c in inputs_by_unit[(level, unit)]]
             init = _initializer(options.seed, index)
@@ -180,6 +209,8 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
                                              dtype=options.dtype)(x)
                 tensor = _plain_dense(x, int(width), activation, init, options.dtype,
                                       tag if is_final else f"{tag}_dense")
+            if scaling:
+                tensor = ScaleTargets(*scaling, name=f"out_{unit}", dtype=options.dtype)(tensor)
             outputs[(level, unit)] = tensor
     model_outputs = [outputs[(final, unit)] for unit in range(len(plan.widths[final]))]
     # One input or output is passed bare, as the original did, so that ``predict`` returns an

@@ -31,6 +31,8 @@ __all__ = [
     "ProjectDir",
     "MANIFEST_NAME",
     "ORACLE_NAME",
+    "ENSEMBLE_NAME",
+    "ENSEMBLE_INFO_NAME",
     "trial_stem",
     "write_bytes_atomic",
     "write_json_atomic",
@@ -47,6 +49,8 @@ ORACLE_NAME = "oracle.csv"
 MODELS_DIR = "models"
 ARCHITECTURES_DIR = "model_architectures"
 GRAPHS_DIR = "model_graphs"
+ENSEMBLE_NAME = "ensemble.keras"
+ENSEMBLE_INFO_NAME = "ensemble.json"
 
 _TEMP_SUFFIX = ".tmp"
 _TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|json|html)(\.\w+\.tmp)?$")
@@ -314,7 +318,7 @@ class ProjectDir:
         not use are left alone, and so are the directories and the oracle's lock file
         (deleting a lock another process may hold would break its exclusion).
         """
-        for name in (ORACLE_NAME, MANIFEST_NAME):
+        for name in (ORACLE_NAME, MANIFEST_NAME, ENSEMBLE_NAME, ENSEMBLE_INFO_NAME):
             (self.root / name).unlink(missing_ok=True)
             if self.root.is_dir():
                 remove_stale_temp_files(self.root / name)

@@ -9,23 +9,25 @@ the same networks), :mod:`cerebros.executors` decides *where* it runs,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
-                             check_range)
+                             check_number, check_range)
 from cerebros.compilation import dtype_name, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
-from cerebros.data import PreparedData, prepare_data
+from cerebros.data import PreparedData, feature_bounds, prepare_data, target_scaling
 from cerebros.evolution import SearchBounds, breed
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import ModelOptions, network_name
 from cerebros.oracle import FAILED, Oracle
-from cerebros.project import ProjectDir
+from cerebros.project import ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir
 from cerebros.ranking import rank_trials
 from cerebros.spec import DenseUnit, NetworkSpec, normalize_shapes, sample_spec
 from cerebros.trial import TrainingConfig, TrialOutcome, TrialTask, available_metric_names
@@ -52,7 +54,10 @@ def _derived_seed(seed: int, *path: int) -> int:
 class SimpleCerebrosRandomSearch:
     """Random search over Cerebros architectures (the original API, made trustworthy).
 
-    For each of ``number_of_architecture_moities_to_try`` moieties a spec is sampled
+    The trial budget, ``number_of_architecture_moities_to_try`` ×
+    ``number_of_tries_per_architecture_moity``, is split into ``number_of_generations``
+    consecutive generations (see :meth:`tasks`); with one generation (the default) this is
+    the original random search.  For each moiety of generation 0 a spec is sampled
     (levels, units per level and neurons per unit drawn from the given ranges; the number
     of levels counts the dense levels including the final one); each of
     ``number_of_tries_per_architecture_moity`` tries plans a fresh wiring of it and trains
@@ -94,6 +99,19 @@ class SimpleCerebrosRandomSearch:
         ``jit_compile``.  The process-wide setting is restored after each trial.
     allow_label_leakage : bool
         Do not refuse features that equal a label column.
+    scale_targets : {"auto", True, False}
+        Let regression outputs learn standardized targets: a ``ScaleTargets`` layer inside
+        the model maps them back with the training labels' mean and standard deviation, so
+        the model predicts, and the oracle reports, the user's units.  "auto" (default)
+        scales linear outputs trained with a regression loss; False is the original's
+        behaviour (raw targets, which at the README's learning rate stops most networks
+        before they learn; see ``benchmarks/bench_quality.py``).
+    clip_features : float or None
+        Clip every input column to the ``[q, 1 - q]`` quantiles of the training rows with
+        ``q = clip_features`` (default 0.001; 0: their min and max) by a ``ClipFeatures`` layer
+        inside the model.  Batch normalization otherwise passes a value far outside the
+        training range on unbounded, and one such row can make a network predict millions.
+        None: no clipping (the original).
     """
 
     def __init__(self, unit_type: type = DenseUnit, input_shapes: list | None = None,
@@ -139,7 +157,8 @@ class SimpleCerebrosRandomSearch:
                  steps_per_execution: int = 32, graph_optimization: bool = False,
                  fused_units: bool = True,
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
-                 allow_label_leakage: bool = False, **kwargs: Any) -> None:
+                 allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
+                 clip_features: float | None = 0.001, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
                 logger.warning("%s=%r has no effect: %s.", name, kwargs.pop(name), why)
@@ -154,6 +173,7 @@ class SimpleCerebrosRandomSearch:
             validation_split=validation_split, validation_data=validation_data,
             dtype=self.train_data_dtype, allow_label_leakage=allow_label_leakage)
         self._check_metric(metric_to_rank_by)
+        self._fit_data_options()
         self.project = ProjectDir(project_name)
 
     def _validate(self, a: dict[str, Any]) -> None:
@@ -199,6 +219,9 @@ class SimpleCerebrosRandomSearch:
         self.overwrite = check_bool("overwrite", a["overwrite"])
         self.verbose = check_int("verbose", a["verbose"], 0)
         self.bounds = SearchBounds(self.levels, self.units_per_level, self.neurons_per_unit)
+        self.scale_targets = check_choice("scale_targets", a["scale_targets"], (True, False, "auto"))
+        self.clip_features = (None if a["clip_features"] is None
+                              else check_number("clip_features", a["clip_features"], 0.0, 0.25))
         self.best_model_path = ""
 
     def _build_configs(self, a: dict[str, Any]) -> None:
@@ -219,6 +242,28 @@ class SimpleCerebrosRandomSearch:
             verbose=1 if self.verbose >= 2 else 0,
             deterministic=check_bool("deterministic", a["deterministic"]),
             callbacks=tuple(a["callbacks"] or ()))
+
+    def _fit_data_options(self) -> None:
+        """Model constants from the training rows: input clipping bounds and the scaling of
+        regression targets (see ``clip_features`` and ``scale_targets``)."""
+        scaled = [self._scales_output(i) for i in range(len(self.output_widths))]
+        self.model_options = dataclasses.replace(
+            self.model_options,
+            input_bounds=(None if self.clip_features is None
+                          else feature_bounds(self.data.x_train, self.clip_features)),
+            target_scaling=target_scaling(self.data.y_train, scaled))
+
+    def _scales_output(self, index: int) -> bool:
+        """Whether output ``index`` learns standardized targets: always/never for
+        ``scale_targets=True/False``; for "auto", a linear output trained with a regression
+        loss on labels as wide as the output."""
+        if self.scale_targets != "auto":
+            return self.scale_targets
+        loss = str(callable_name(self.loss) if callable(self.loss) else self.loss).lower()
+        classification = any(word in loss for word in ("crossentropy", "hinge", "poisson", "kl"))
+        linear = self.final_activation in (None, "linear")
+        return (linear and not classification
+                and self.data.y_train[index].shape[1] == self.output_widths[index])
 
     def _check_metric(self, metric_to_rank_by: str) -> None:
         """Refuse a ``metric_to_rank_by`` that this search's models will not report (found
@@ -327,6 +372,7 @@ class SimpleCerebrosRandomSearch:
             "fused_units": self.model_options.fused_units,
             "deterministic": self.training.deterministic,
             "data_fingerprint": self.data.fingerprint(),
+            "scale_targets": self.scale_targets, "clip_features": self.clip_features,
             "meta_trial_number": self.meta_trial_number,
         }
 
@@ -418,11 +464,74 @@ class SimpleCerebrosRandomSearch:
             raise RuntimeError("no best model yet: call run_random_search() first.")
         return keras.models.load_model(self.best_model_path)
 
+    def _completed_model_paths(self) -> list[str]:
+        """Model files of the completed trials, best first (see :func:`rank_trials`)."""
+        board = rank_trials(Oracle(self.project.root).read(), self.metric_to_rank_by,
+                            self.direction)
+        board = board[(board["status"] != FAILED) & board["best_value"].notna()]
+        paths = [str(self.project.model_path(int(t), int(s)))
+                 for t, s in zip(board["trial_number"], board["subtrial_number"])]
+        return [p for p in paths if Path(p).is_file()]
+
+    def get_best_models(self, num_models: int = 1) -> list:
+        """The ``num_models`` best trials' models, best first (Keras Tuner's habit)."""
+        import keras
+
+        num_models = check_int("num_models", num_models, 1)
+        return [keras.models.load_model(p) for p in self._completed_model_paths()[:num_models]]
+
+    def get_best_ensemble(self, top: int = 5, greedy: bool = True, max_size: int = 20):
+        """A Keras model averaging the outputs of the best completed trials.
+
+        The ``top`` best trials are the candidates; with ``greedy`` (default) Caruana et
+        al.'s forward selection with replacement picks members and weights that minimize
+        the RMSE of the averaged outputs on the validation rows (the Brier score for
+        probabilities), else all candidates get equal weight.  Classification models average
+        their probabilities.  The model is saved as ``<project>/ensemble.keras`` (it loads
+        after ``import cerebros``) with its members, weights and validation scores in
+        ``ensemble.json``; it is also returned.  The training rows stand in for validation
+        rows when the search has none.
+
+        Raises
+        ------
+        ValueError
+            If ``top`` or ``max_size`` is not an int >= 1, or no trial has completed yet.
+        """
+        from cerebros.ensemble import build_ensemble
+
+        top = check_int("top", top, 1)
+        check_int("max_size", max_size, 1)
+        paths = self._completed_model_paths()[:top]
+        if not paths:
+            raise ValueError("get_best_ensemble needs a completed trial with a saved model; "
+                             "run_random_search() first.")
+        data = self.data
+        x, y = (data.x_val, data.y_val) if data.x_val is not None else (data.x_train, data.y_train)
+        model, info = build_ensemble(paths, x, y, greedy=check_bool("greedy", greedy),
+                                     max_size=max_size)
+        self.project.write_bytes_atomic(self.project.root / ENSEMBLE_NAME, _model_bytes(model))
+        self.project.write_json_atomic(self.project.root / ENSEMBLE_INFO_NAME, {
+            **info, "score": "rmse", "rows": "validation" if data.x_val is not None else "training",
+            "top": top, "greedy": greedy})
+        logger.info("ensemble of %d members: val RMSE %s (best single model %s)",
+                    len(info["members"]), info["val_score"], min(info["member_val_scores"]))
+        return model
+
     def results_summary(self, top: int | None = 10):
         """The leaderboard: one row per trial, best first (see :func:`cerebros.load_results`)."""
         from cerebros.results import load_results
 
         return load_results(self.project.root, self.metric_to_rank_by, self.direction, top=top)
+
+
+def _model_bytes(model) -> bytes:
+    """A Keras model saved as ``.keras``, as bytes (for an atomic write)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
 
 
 def vars_of(config: Any) -> dict[str, Any]:

@@ -237,3 +237,82 @@ def test_number_of_generations_must_fit_the_moieties(small_search, tmp_path, gen
         SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=3,
                                                   number_of_generations=generations))
     assert not (tmp_path / "project").exists(), "refused before anything was written"
+
+
+def _layers(model, kind):
+    return [layer for layer in model.layers if type(layer).__name__ == kind]
+
+
+def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_search,
+                                                                       regression_data):
+    x, y = regression_data
+    prices = y * 40_000 + 180_000  # raw units, as house prices
+    search = SimpleCerebrosRandomSearch(**small_search(labels=[prices], epochs=3))
+    search.run_random_search()
+    model = keras.models.load_model(search.best_model_path)  # after `import cerebros` only
+    (scale,), (clip,) = _layers(model, "ScaleTargets"), _layers(model, "ClipFeatures")
+    train = search.data.y_train[0].astype("float64")
+    assert scale.get_config()["mean"] == pytest.approx([train.mean()])
+    assert scale.get_config()["scale"] == pytest.approx([train.std()])
+    assert clip.get_config()["low"] == pytest.approx(
+        np.quantile(search.data.x_train[0], 0.001, axis=0).tolist())
+    far = x[:1].copy()
+    far[0, 0] = 1e6  # far beyond anything seen in training
+    at_bound = far.copy()
+    at_bound[0, 0] = clip.get_config()["high"][0]
+    np.testing.assert_allclose(model.predict(far, verbose=0), model.predict(at_bound, verbose=0))
+    val = model.evaluate(search.data.x_val[0], search.data.y_val[0], verbose=0, return_dict=True)
+    board = search.results_summary(None)
+    assert val["root_mean_squared_error"] == pytest.approx(
+        board["val_root_mean_squared_error"].iloc[0], rel=1e-4), "the oracle reports raw units"
+
+
+def test_original_behaviour_without_scaling_or_clipping(small_search):
+    search = SimpleCerebrosRandomSearch(**small_search(scale_targets=False, clip_features=None,
+                                                       number_of_architecture_moities_to_try=1))
+    search.run_random_search()
+    model = search.get_best_model()
+    assert not _layers(model, "ScaleTargets") and not _layers(model, "ClipFeatures")
+
+
+def test_classification_outputs_are_not_rescaled(small_search, regression_data):
+    x, y = regression_data
+    classes = (y > 0).astype("int64")
+    search = SimpleCerebrosRandomSearch(**small_search(
+        labels=[classes], output_shapes=[2], final_activation="softmax",
+        loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+        metric_to_rank_by="val_accuracy", direction="max"))
+    assert search.model_options.target_scaling is None
+    assert search.model_options.input_bounds is not None
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(scale_targets="yes"), "scale_targets must be one of True, False, 'auto'; got 'yes'"),
+    (dict(clip_features=0.5), r"clip_features must be a finite number in \[0.0, 0.25\]"),
+])
+def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        SimpleCerebrosRandomSearch(**small_search(**bad))
+    assert not (tmp_path / "project").exists()
+
+
+def test_best_ensemble_averages_the_best_trials_and_loads_after_import(small_search, tmp_path):
+    search = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=4,
+                                                       epochs=4))
+    with pytest.raises(ValueError, match="completed trial"):
+        search.get_best_ensemble()
+    search.run_random_search()
+    with pytest.raises(ValueError, match="top must be an int >= 1; got 0"):
+        search.get_best_ensemble(top=0)
+    ensemble = search.get_best_ensemble(top=3)
+    info = json.loads((tmp_path / "project" / "ensemble.json").read_text())
+    assert 1 <= len(info["members"]) <= 3
+    assert info["val_score"] <= min(info["member_val_scores"]) + 1e-9
+    loaded = keras.models.load_model(tmp_path / "project" / "ensemble.keras")
+    x_val, y_val = search.data.x_val[0], search.data.y_val[0]
+    np.testing.assert_allclose(loaded.predict(x_val, verbose=0), ensemble.predict(x_val, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    rmse = float(np.sqrt(np.mean((loaded.predict(x_val, verbose=0).ravel() - y_val.ravel()) ** 2)))
+    assert rmse == pytest.approx(info["val_score"], rel=1e-4)
+    best_two = search.get_best_models(num_models=2)
+    assert len(best_two) == 2 and best_two[0].name != best_two[1].name
