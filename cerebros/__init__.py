@@ -15,6 +15,7 @@ from cerebros.ensemble import WeightedAverage, average_models, build_ensemble
 from cerebros.layers import FusedDenseUnit
 from cerebros.levels.levels import DenseLevel, FinalDenseLevel, InputLevel
 from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture
+from cerebros.project import ProjectLockedError
 from cerebros.results import load_results
 from cerebros.search import SearchFailedError, SimpleCerebrosRandomSearch
 from cerebros.spec import DenseUnit, FinalDenseUnit, InputUnit, Unit
@@ -26,6 +27,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "NeuralNetworkFuture", "SimpleCerebrosRandomSearch", "SearchFailedError",
+    "ProjectLockedError",
     "InputLevel", "DenseLevel", "FinalDenseLevel",
     "Unit", "InputUnit", "DenseUnit", "FinalDenseUnit",
     "DenseAutoMlStructuralComponent", "DenseLateralConnectivity",

@@ -446,13 +446,24 @@ def _split_point(rows: int, validation_split: float) -> int:
     return split_at
 
 
-def feature_bounds(x_train: Sequence[np.ndarray], quantile: float) -> tuple:
+def feature_bounds(x_train: Sequence[np.ndarray], quantile: float, margin: float) -> tuple:
     """Per-input ``(low, high)`` column bounds: the ``quantile`` and ``1 - quantile``
-    quantiles of the training rows (0: their minimum and maximum).  Runs in
-    O(rows × columns × log rows)."""
+    quantiles ``q_lo``, ``q_hi`` of the training rows, widened by ``margin`` times their
+    distance on each side: ``[q_lo - margin (q_hi - q_lo), q_hi + margin (q_hi - q_lo)]``.
+
+    A dense feature may so extrapolate up to ``margin`` training ranges (a later year, a
+    larger house), while a sparse, mostly-zero column whose training range is (near) zero
+    is held to it.  Runs in O(rows × columns × log rows).
+    """
     check_number("clip_features", quantile, 0.0, 0.25)
-    return tuple((np.quantile(x, quantile, axis=0).tolist(),
-                  np.quantile(x, 1.0 - quantile, axis=0).tolist()) for x in x_train)
+    check_number("clip_margin", margin, 0.0)
+    bounds = []
+    for x in x_train:
+        low = np.quantile(x, quantile, axis=0).astype("float64")
+        high = np.quantile(x, 1.0 - quantile, axis=0).astype("float64")
+        width = high - low
+        bounds.append(((low - margin * width).tolist(), (high + margin * width).tolist()))
+    return tuple(bounds)
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool]) -> tuple | None:

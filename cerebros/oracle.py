@@ -14,7 +14,6 @@ processes never interleave. The oracle knows nothing of Keras. Pure Python + pan
 from __future__ import annotations
 
 import csv
-import fcntl
 import io
 import logging
 import math
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional, Union
 
+import filelock
 import pandas as pd
 import pendulum
 
@@ -54,6 +54,8 @@ TRIAL_COLUMNS = (
     "parent_subtrial",
 )
 
+MAX_ERROR_CHARS = 4000
+"""Longer error texts are cut, so that no CSV field nears the csv module's 128 KiB limit."""
 _REQUIRED_COLUMNS = ("trial_number", "subtrial_number", "epoch", "status")
 _TEXT_COLUMNS = ("model_name", "status", "started_at", "ended_at", "error")
 _NULLABLE_INT_COLUMNS = ("epoch", "n_params", "generation", "parent_trial", "parent_subtrial")
@@ -120,6 +122,9 @@ class TrialRecord:
         check_choice("status", self.status, STATUSES)
         if self.n_params is not None:
             self.n_params = check_int("n_params", self.n_params, 0)
+        if len(self.error or "") > MAX_ERROR_CHARS:
+            cut = len(self.error) - MAX_ERROR_CHARS
+            self.error = f"{self.error[:MAX_ERROR_CHARS]} ... [{cut} more characters cut]"
         self.generation = check_int("generation", self.generation, 0)
         for name in ("parent_trial", "parent_subtrial"):
             if getattr(self, name) is not None:
@@ -218,14 +223,11 @@ class Oracle:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the exclusive inter-process lock on the oracle (released if we die)."""
+        """Hold the exclusive inter-process lock on the oracle (``filelock``: an OS lock,
+        released if we die; a soft lock file where the file system has no locking)."""
         self.project_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        with filelock.FileLock(self.lock_path, is_singleton=False):
+            yield
 
     def _read_text_rows(self) -> tuple[list[str], list[list[str]]]:
         """Return the CSV's header and rows as text, exactly as stored."""

@@ -17,18 +17,24 @@ Pure Python: no TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+import socket
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Iterator, Union
+
+import filelock
+import pendulum
 
 from cerebros.checks import check_bool, check_int
 
 __all__ = [
     "ProjectDir",
+    "ProjectLockedError",
     "MANIFEST_NAME",
     "ORACLE_NAME",
     "ENSEMBLE_NAME",
@@ -50,10 +56,16 @@ MODELS_DIR = "models"
 ARCHITECTURES_DIR = "model_architectures"
 GRAPHS_DIR = "model_graphs"
 ENSEMBLE_NAME = "ensemble.keras"
+LOCK_NAME = "search.lock"
+OWNER_NAME = "search.owner.json"
 ENSEMBLE_INFO_NAME = "ensemble.json"
 
 _TEMP_SUFFIX = ".tmp"
 _TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|json|html)(\.\w+\.tmp)?$")
+
+
+class ProjectLockedError(RuntimeError):
+    """Another search holds the project directory."""
 
 
 def trial_stem(trial: int, subtrial: int) -> str:
@@ -193,6 +205,42 @@ class ProjectDir:
 
     def __repr__(self) -> str:
         return f"ProjectDir({str(self.root)!r})"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold this project for one search: a second search (in any process) on the same
+        directory fails at once, naming the holder's host and process id.
+
+        The lock is an OS file lock (``filelock``), so a holder that dies, even by SIGKILL,
+        releases it and the next search takes over.
+
+        Raises
+        ------
+        ProjectLockedError
+            If another search holds the project.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(self.root / LOCK_NAME, blocking=False, is_singleton=False)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise ProjectLockedError(
+                f"The project {self.root} is in use by another search ({self._holder()}); "
+                "wait for it to finish or use another project_name.") from None
+        try:
+            write_json_atomic(self.root / OWNER_NAME, {
+                "host": socket.gethostname(), "pid": os.getpid(),
+                "since": pendulum.now("UTC").isoformat()})
+            yield
+        finally:
+            lock.release()
+
+    def _holder(self) -> str:
+        try:
+            owner = json.loads((self.root / OWNER_NAME).read_text(encoding="utf-8"))
+            return f"host {owner['host']}, process {owner['pid']}, since {owner['since']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "holder unknown"
 
     @property
     def models_dir(self) -> Path:

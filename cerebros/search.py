@@ -26,7 +26,7 @@ from cerebros.data import PreparedData, feature_bounds, prepare_data, target_sca
 from cerebros.evolution import SearchBounds, breed
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import ModelOptions, network_name
-from cerebros.oracle import FAILED, Oracle
+from cerebros.oracle import FAILED, TRIAL_COLUMNS, Oracle
 from cerebros.project import ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir
 from cerebros.ranking import rank_trials
 from cerebros.spec import DenseUnit, NetworkSpec, normalize_shapes, sample_spec
@@ -106,12 +106,14 @@ class SimpleCerebrosRandomSearch:
         scales linear outputs trained with a regression loss; False is the original's
         behaviour (raw targets, which at the README's learning rate stops most networks
         before they learn; see ``benchmarks/bench_quality.py``).
-    clip_features : float or None
-        Clip every input column to the ``[q, 1 - q]`` quantiles of the training rows with
-        ``q = clip_features`` (default 0.001; 0: their min and max) by a ``ClipFeatures`` layer
-        inside the model.  Batch normalization otherwise passes a value far outside the
-        training range on unbounded, and one such row can make a network predict millions.
-        None: no clipping (the original).
+    clip_features, clip_margin : float or None, float
+        Clip every input column, by a ``ClipFeatures`` layer inside the model, to the
+        ``[q, 1 - q]`` quantiles of the training rows (``q = clip_features``, default 0.001;
+        0: their min and max) widened on each side by ``clip_margin`` (default 1) times
+        their distance (see :func:`cerebros.data.feature_bounds`).  Batch normalization
+        otherwise passes a value far outside the training range on unbounded, and one such
+        row, say a pool in a column that is zero in every training row, can make a network
+        predict millions.  ``clip_features=None``: no clipping (the original).
     """
 
     def __init__(self, unit_type: type = DenseUnit, input_shapes: list | None = None,
@@ -158,7 +160,8 @@ class SimpleCerebrosRandomSearch:
                  fused_units: bool = True,
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
-                 clip_features: float | None = 0.001, **kwargs: Any) -> None:
+                 clip_features: float | None = 0.001, clip_margin: float = 1.0,
+                 **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
                 logger.warning("%s=%r has no effect: %s.", name, kwargs.pop(name), why)
@@ -210,7 +213,9 @@ class SimpleCerebrosRandomSearch:
             raise ValueError(f"project_name must be a non-empty string; got {a['project_name']!r}.")
         self.train_data_dtype = dtype_name(a["train_data_dtype"])
         self.activation, self.final_activation = a["activation"], a["final_activation"]
-        self.learning_rate, self.loss, self.metrics = a["learning_rate"], a["loss"], a["metrics"]
+        self.learning_rate = check_number("learning_rate", a["learning_rate"], 0.0, low_open=True)
+        check_choice("jit_compile", a["jit_compile"], (None, True, False, "auto"))
+        self.loss, self.metrics = a["loss"], a["metrics"]
         self.project_name = a["project_name"]
         self.meta_trial_number = a["meta_trial_number"]
         self.validation_split = a["validation_split"]
@@ -222,6 +227,7 @@ class SimpleCerebrosRandomSearch:
         self.scale_targets = check_choice("scale_targets", a["scale_targets"], (True, False, "auto"))
         self.clip_features = (None if a["clip_features"] is None
                               else check_number("clip_features", a["clip_features"], 0.0, 0.25))
+        self.clip_margin = check_number("clip_margin", a["clip_margin"], 0.0)
         self.best_model_path = ""
 
     def _build_configs(self, a: dict[str, Any]) -> None:
@@ -234,7 +240,7 @@ class SimpleCerebrosRandomSearch:
             fused_units=a["fused_units"], dtype=self.train_data_dtype)
         self.training = TrainingConfig(
             epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
-            learning_rate=a["learning_rate"], loss=serialize_objects(a["loss"]),
+            learning_rate=self.learning_rate, loss=serialize_objects(a["loss"]),
             metrics=serialize_objects(a["metrics"]), metric_to_rank_by=a["metric_to_rank_by"],
             direction=self.direction, jit_compile=a["jit_compile"],
             steps_per_execution=check_int("steps_per_execution", a["steps_per_execution"], 1),
@@ -250,7 +256,8 @@ class SimpleCerebrosRandomSearch:
         self.model_options = dataclasses.replace(
             self.model_options,
             input_bounds=(None if self.clip_features is None
-                          else feature_bounds(self.data.x_train, self.clip_features)),
+                          else feature_bounds(self.data.x_train, self.clip_features,
+                                              self.clip_margin)),
             target_scaling=target_scaling(self.data.y_train, scaled))
 
     def _scales_output(self, index: int) -> bool:
@@ -271,6 +278,10 @@ class SimpleCerebrosRandomSearch:
         available = available_metric_names(self.input_widths, self.output_widths, self.loss,
                                            self.metrics, has_validation=self.data.x_val is not None,
                                            label_widths=[y.shape[1] for y in self.data.y_train])
+        clashes = sorted(set(available) & set(TRIAL_COLUMNS))
+        if clashes:
+            raise ValueError(f"metrics must not report names the oracle uses for its own "
+                             f"columns; got {clashes}: give those metrics another name.")
         if metric_to_rank_by not in available:
             raise ValueError(f"metric_to_rank_by={metric_to_rank_by!r} is not produced by this "
                              f"search's loss and metrics; it can rank by one of {available}.")
@@ -373,6 +384,7 @@ class SimpleCerebrosRandomSearch:
             "deterministic": self.training.deterministic,
             "data_fingerprint": self.data.fingerprint(),
             "scale_targets": self.scale_targets, "clip_features": self.clip_features,
+            "clip_margin": self.clip_margin,
             "meta_trial_number": self.meta_trial_number,
         }
 
@@ -382,8 +394,14 @@ class SimpleCerebrosRandomSearch:
 
         Completed and failed trials already in the project's oracle are not run again; a
         trial that was interrupted is rerun from its start.  ``best_model_path`` names the
-        best model's file afterwards.
+        best model's file afterwards.  The project directory is locked for the whole run
+        (before ``overwrite`` deletes anything): a second search on it fails at once with
+        :class:`~cerebros.project.ProjectLockedError` naming the holder.
         """
+        with self.project.lock():
+            return self._run()
+
+    def _run(self) -> float:
         resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite)
         self.project.create()
         oracle = Oracle(self.project.root)
@@ -516,6 +534,33 @@ class SimpleCerebrosRandomSearch:
         logger.info("ensemble of %d members: val RMSE %s (best single model %s)",
                     len(info["members"]), info["val_score"], min(info["member_val_scores"]))
         return model
+
+    def search_space_summary(self, print_fn: Any = print) -> str:
+        """Show what is searched (Keras Tuner's habit): the ranges specs are drawn from, the
+        budget and generations, the wiring settings and the training settings.  The text is
+        passed to ``print_fn`` (like ``keras.Model.summary``) and returned."""
+        lines = [
+            "Search space summary",
+            f"levels (dense, incl. final): {self.levels[0]}..{self.levels[1]}",
+            f"units per hidden level: {self.units_per_level[0]}..{self.units_per_level[1]}",
+            f"neurons per hidden unit: {self.neurons_per_unit[0]}..{self.neurons_per_unit[1]}",
+            f"trials: {self.number_of_architecture_moities_to_try} moieties x "
+            f"{self.number_of_tries_per_architecture_moity} tries, in "
+            f"{self.number_of_generations} generation(s)",
+            "wiring:",
+            *(f"  {name}: {value}" for name, value in self.wiring_config.to_params().items()),
+            f"training: epochs {self.epochs}, patience {self.patience}, batch size "
+            f"{self.batch_size}, learning rate {self.learning_rate}, ranked by "
+            f"{self.metric_to_rank_by} ({self.direction})",
+            f"model: activation {callable_name(self.activation)}, final activation "
+            f"{callable_name(self.final_activation)}, targets scaled: "
+            f"{self.model_options.target_scaling is not None}, features clipped at quantile "
+            f"{self.clip_features} with margin {self.clip_margin}",
+        ]
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
 
     def results_summary(self, top: int | None = 10):
         """The leaderboard: one row per trial, best first (see :func:`cerebros.load_results`)."""

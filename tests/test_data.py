@@ -426,3 +426,21 @@ def test_hash_split_is_a_partition_of_the_rows(values, size):
     key = {row: (row in set(map(tuple, test_df.to_numpy().tolist()))) for row in values}
     for row, in_test in zip(map(tuple, df.to_numpy().tolist()), df.index.isin(test_df.index)):
         assert key[row] == in_test
+
+
+def test_feature_bounds_hold_sparse_columns_and_let_dense_ones_extrapolate():
+    from cerebros.data import feature_bounds
+
+    rng = np.random.default_rng(0)
+    dense = rng.uniform(2008, 2010, size=1000)
+    sparse = np.zeros(1000)
+    sparse[0] = 144.0  # one pool among 1000 houses: inside the top 0.1 %
+    (low, high), = feature_bounds([np.stack([dense, sparse], 1)], 0.001, 1.0)
+    q_lo, q_hi = np.quantile(dense, [0.001, 0.999])
+    assert low[0] == pytest.approx(q_lo - (q_hi - q_lo)) and high[0] == pytest.approx(
+        q_hi + (q_hi - q_lo)), "a later year stays within reach"
+    assert high[1] < 1.0, "a column that is zero in 99.9 % of training rows is held near zero"
+    (low0, high0), = feature_bounds([np.stack([dense, sparse], 1)], 0.0, 0.0)
+    assert (low0, high0) == ([dense.min(), 0.0], [dense.max(), 144.0])
+    with pytest.raises(ValueError, match="clip_margin must be a finite number >= 0.0"):
+        feature_bounds([dense[:, None]], 0.001, -0.5)

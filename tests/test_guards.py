@@ -2,6 +2,7 @@
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
@@ -65,3 +66,18 @@ def test_leakage_opt_out_is_explicit(tmp_path):
         minimum_units_per_level=1, maximum_units_per_level=1, minimum_neurons_per_unit=1,
         maximum_neurons_per_unit=1, project_name=str(tmp_path / "p"), allow_label_leakage=True)
     assert search.data.x_train[0].shape == (80, 6)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(learning_rate=-0.01), r"learning_rate must be a finite number > 0.0; got -0.01"),
+    (dict(learning_rate=0), r"learning_rate must be a finite number > 0.0; got 0"),
+    (dict(learning_rate="0.01"), r"learning_rate must be a finite number > 0.0; got '0.01'"),
+    (dict(jit_compile="yes"), r"jit_compile must be one of None, True, False, 'auto'"),
+    (dict(steps_per_execution=0), r"steps_per_execution must be an int >= 1; got 0"),
+    (dict(metrics=[keras.metrics.MeanAbsoluteError(name="epoch")], metric_to_rank_by="val_loss"),
+     r"metrics must not report names the oracle uses.*'epoch'"),
+])
+def test_bad_training_arguments_fail_in_the_constructor(small_search, tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        SimpleCerebrosRandomSearch(**small_search(**bad))
+    assert not (tmp_path / "project").exists(), "nothing written before the error"

@@ -427,3 +427,12 @@ def test_manifest_needs_json_safe_arguments(tmp_path, arguments):
     with pytest.raises(ValueError, match="arguments"):
         ProjectDir(tmp_path).check_or_write_manifest(arguments, overwrite=False)
     assert not (tmp_path / "search_config.json").exists()
+
+
+def test_a_huge_error_text_is_cut_and_later_records_still_work(tmp_path):
+    oracle = Oracle(tmp_path)
+    oracle.record(make_record(0, status=FAILED, epochs=0, error="x" * 300_000))
+    oracle.record(make_record(1))
+    error = oracle.read().query("trial_number == 0")["error"].iloc[0]
+    assert len(error) < 5000 and error.endswith("more characters cut]")
+    assert oracle.finished() == {(0, 0), (1, 0)}

@@ -30,3 +30,18 @@ def test_setup_commands_are_the_two_at_the_top():
         'pip install -e ".[test]" && pytest']
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
     assert 'pip install -e ".[test]" && pytest' in ci
+
+
+def test_the_main_example_scores_held_out_test_rows(tmp_path):
+    example = Path(__file__).parent.parent / "examples" / "ames_regression.py"
+    result = subprocess.run(
+        [sys.executable, str(example), "--quick", "--epochs", "3", "--verbose", "0",
+         "--project", str(tmp_path / "ames")], cwd=tmp_path, capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout
+    for label in ("best model, test RMSE", "ensemble of the best trials, test RMSE",
+                  "gradient boosting (same search rows), test RMSE", "mean predictor, test RMSE"):
+        assert re.search(rf"\| {re.escape(label)} \| \$[\d,]+ \|", lines), label
+    assert "test rows 733" in lines, "the last 25% of the 2930 rows are held out"
+    assert (tmp_path / "ames" / "ensemble.keras").is_file()

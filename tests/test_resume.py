@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,14 +49,19 @@ def run(project, hold=None, wait=True):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
-    marker = tmp_path / "holding"
-    killed = run(tmp_path / "killed", hold=[1, 1, str(marker)], wait=False)
+def start_holding(project, trial, epoch, marker):
+    """Start a search that stops to wait at ``epoch`` of ``trial``; return once it waits."""
+    process = run(project, hold=[trial, epoch, str(marker)], wait=False)
     deadline = time.time() + 240
     while not marker.exists():
-        assert killed.poll() is None, killed.communicate()[1][-3000:]
-        assert time.time() < deadline, "trial 1 never reached its second epoch"
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.time() < deadline, f"trial {trial} never reached epoch {epoch}"
         time.sleep(0.2)
+    return process
+
+
+def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
+    killed = start_holding(tmp_path / "killed", 1, 1, tmp_path / "holding")
     killed.kill()  # SIGKILL, in the middle of trial 1's second epoch
     killed.wait()
     oracle = pd.read_csv(tmp_path / "killed" / "oracle.csv")
@@ -80,3 +86,25 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
                                   expected[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True))
     leftovers = [p.name for p in (tmp_path / "killed").rglob("*") if p.name.startswith(".")]
     assert not [n for n in leftovers if not n.endswith(".lock")], leftovers
+
+
+def test_a_second_search_on_a_held_project_fails_at_once_and_a_dead_holders_lock_is_taken_over(
+        tmp_path):
+    from cerebros import ProjectLockedError
+
+    holder = start_holding(tmp_path / "shared", 0, 0, tmp_path / "holding")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)).astype("float32")
+    arguments = dict(input_shapes=[(5,)], output_shapes=[1], training_data=[x],
+                     labels=[x[:, 0]], validation_split=0.25, epochs=1, verbose=0,
+                     project_name=str(tmp_path / "shared"))
+    for overwrite in (False, True):  # overwrite must not delete a running search's files
+        started = time.perf_counter()
+        with pytest.raises(ProjectLockedError, match=f"process {holder.pid}"):
+            SimpleCerebrosRandomSearch(overwrite=overwrite, **arguments).run_random_search()
+        assert time.perf_counter() - started < 5, "refused at once, not after waiting"
+    assert (tmp_path / "shared" / "search_config.json").is_file()
+    holder.kill()  # SIGKILL: the OS releases the lock
+    holder.wait()
+    resumed = run(tmp_path / "shared")
+    assert Path(resumed["path"]).is_file()

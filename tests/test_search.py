@@ -254,8 +254,10 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
     train = search.data.y_train[0].astype("float64")
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
     assert scale.get_config()["scale"] == pytest.approx([train.std()])
-    assert clip.get_config()["low"] == pytest.approx(
-        np.quantile(search.data.x_train[0], 0.001, axis=0).tolist())
+    low = np.quantile(search.data.x_train[0].astype("float64"), 0.001, axis=0)
+    high = np.quantile(search.data.x_train[0].astype("float64"), 0.999, axis=0)
+    assert clip.get_config()["low"] == pytest.approx((low - (high - low)).tolist(), rel=1e-6)
+    assert clip.get_config()["high"] == pytest.approx((high + (high - low)).tolist(), rel=1e-6)
     far = x[:1].copy()
     far[0, 0] = 1e6  # far beyond anything seen in training
     at_bound = far.copy()
@@ -289,6 +291,7 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data):
 @pytest.mark.parametrize("bad, match", [
     (dict(scale_targets="yes"), "scale_targets must be one of True, False, 'auto'; got 'yes'"),
     (dict(clip_features=0.5), r"clip_features must be a finite number in \[0.0, 0.25\]"),
+    (dict(clip_margin=-1), r"clip_margin must be a finite number >= 0.0; got -1"),
 ])
 def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -316,3 +319,31 @@ def test_best_ensemble_averages_the_best_trials_and_loads_after_import(small_sea
     assert rmse == pytest.approx(info["val_score"], rel=1e-4)
     best_two = search.get_best_models(num_models=2)
     assert len(best_two) == 2 and best_two[0].name != best_two[1].name
+
+
+def test_a_search_whose_every_trial_failed_raises_search_failed(small_search):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        callbacks=[PoisonTrials(range(5))], max_consecutive_failed_trials=5))
+    with pytest.raises(SearchFailedError, match="no trial completed"):
+        search.run_random_search()
+
+
+def test_all_trials_failing_before_any_epoch_raises_search_failed(small_search):
+    from trial_callbacks import FailBeforeTraining
+
+    search = SimpleCerebrosRandomSearch(**small_search(
+        callbacks=[FailBeforeTraining()], max_consecutive_failed_trials=5))
+    with pytest.raises(SearchFailedError, match="no trial completed"):
+        search.run_random_search()
+
+
+def test_search_space_summary_names_the_ranges_and_wiring(small_search):
+    search = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=3,
+                                                       number_of_generations=2))
+    shown = []
+    text = search.search_space_summary(print_fn=shown.append)
+    assert shown == [text]
+    assert "levels (dense, incl. final): 2..3" in text
+    assert "neurons per hidden unit: 1..3" in text
+    assert "3 moieties x 1 tries, in 2 generation(s)" in text
+    assert "p_lateral_connection: 0.97" in text

@@ -76,3 +76,10 @@ class HoldEpoch(keras.callbacks.Callback):
             import time
 
             time.sleep(120)
+
+
+class FailBeforeTraining(keras.callbacks.Callback):
+    """Raise before the first epoch, so a trial fails with no history at all."""
+
+    def on_train_begin(self, logs=None):
+        raise RuntimeError("failing before the first epoch on purpose")
