@@ -525,6 +525,10 @@ class SimpleCerebrosRandomSearch:
                              "run_random_search() first.")
         data = self.data
         x, y = (data.x_val, data.y_val) if data.x_val is not None else (data.x_train, data.y_train)
+        # Sparse class ids are scored against the averaged probabilities as one-hot rows.
+        y = [np.eye(width, dtype="float32")[labels[:, 0].astype("int64")]
+             if labels.shape[1] == 1 and width > 1 else labels
+             for labels, width in zip(y, self.output_widths)]
         model, info = build_ensemble(paths, x, y, greedy=check_bool("greedy", greedy),
                                      max_size=max_size)
         self.project.write_bytes_atomic(self.project.root / ENSEMBLE_NAME, _model_bytes(model))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,6 +149,7 @@ def test_three_classes_use_softmax_and_sparse_labels(tmp_path):
     assert "SparseCategoricalAccuracy" in config["metrics"]
     assert config["metric_to_rank_by"] == "val_accuracy"
     assert "val_accuracy" in done.stdout and "3 classes" in done.stdout
+    assert re.search(r"ensemble: .*ensemble.keras \(1 models\): validation RMSE", done.stdout)
     classes = json.loads((tmp_path / "proj" / "classes.json").read_text(encoding="utf-8"))
     assert classes["classes"] == ["setosa", "versicolor", "virginica"]
 
@@ -179,6 +181,8 @@ def test_show_prints_the_leaderboard_and_writes_plots(regression_project):
     done = run_cli("show", project.name, "--top", "1", cwd=project.parent)
     assert done.returncode == 0, done.stderr
     assert "val_root_mean_squared_error" in done.stdout
+    assert re.search(r"ensemble: .*ensemble.keras \(\d+ models\): validation RMSE [\d.e+]+ vs "
+                     r"best single model [\d.e+]+", done.stdout)
     assert len([line for line in done.stdout.splitlines() if "completed" in line]) == 1
     plots = [Path(line.removeprefix("plot: ")) for line in done.stdout.splitlines()
              if line.startswith("plot: ")]
