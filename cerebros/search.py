@@ -114,6 +114,10 @@ class SimpleCerebrosRandomSearch:
         otherwise passes a value far outside the training range on unbounded, and one such
         row, say a pool in a column that is zero in every training row, can make a network
         predict millions.  ``clip_features=None``: no clipping (the original).
+    reduce_lr_patience : int or None
+        Halve the learning rate (down to 1e-4) after this many epochs without improvement of
+        ``metric_to_rank_by`` (default 3, so it acts before early stopping's ``patience``
+        of 7); None or 0: a constant learning rate (the original).
     """
 
     def __init__(self, unit_type: type = DenseUnit, input_shapes: list | None = None,
@@ -161,7 +165,7 @@ class SimpleCerebrosRandomSearch:
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
                  clip_features: float | None = 0.001, clip_margin: float = 1.0,
-                 **kwargs: Any) -> None:
+                 reduce_lr_patience: int | None = 3, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
                 logger.warning("%s=%r has no effect: %s.", name, kwargs.pop(name), why)
@@ -205,6 +209,8 @@ class SimpleCerebrosRandomSearch:
             "number_of_generations", a["number_of_generations"], 1,
             self.number_of_architecture_moities_to_try)
         self.patience = None if a["patience"] is None else check_int("patience", a["patience"], 0)
+        self.reduce_lr_patience = (None if a["reduce_lr_patience"] is None
+                                   else check_int("reduce_lr_patience", a["reduce_lr_patience"], 0))
         self.seed = check_int("seed", a["seed"], 0)
         self.backend = check_choice("backend", a["backend"], BACKENDS)
         self.n_workers = None if a["n_workers"] is None else check_int("n_workers",
@@ -240,6 +246,7 @@ class SimpleCerebrosRandomSearch:
             fused_units=a["fused_units"], dtype=self.train_data_dtype)
         self.training = TrainingConfig(
             epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
+            reduce_lr_patience=self.reduce_lr_patience,
             learning_rate=self.learning_rate, loss=serialize_objects(a["loss"]),
             metrics=serialize_objects(a["metrics"]), metric_to_rank_by=a["metric_to_rank_by"],
             direction=self.direction, jit_compile=a["jit_compile"],
@@ -376,7 +383,8 @@ class SimpleCerebrosRandomSearch:
             "final_activation": callable_name(self.final_activation),
             "learning_rate": self.learning_rate, "loss": repr(self.training.loss),
             "metrics": repr(self.training.metrics), "epochs": self.epochs,
-            "patience": self.patience, "batch_size": self.batch_size,
+            "patience": self.patience, "reduce_lr_patience": self.reduce_lr_patience,
+            "batch_size": self.batch_size,
             "train_data_dtype": self.train_data_dtype,
             "bnorm_or_dropout": self.model_options.bnorm_or_dropout,
             "dropout_rate": self.model_options.dropout_rate,

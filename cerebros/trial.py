@@ -41,6 +41,7 @@ class TrainingConfig:
     epochs: int = 7
     batch_size: int = 200
     patience: int | None = 7
+    reduce_lr_patience: int | None = None
     learning_rate: float = 0.005
     loss: Any = "mse"
     metrics: Any = None
@@ -98,17 +99,25 @@ class TrialOutcome:
     model_bytes: bytes | None = None
 
 
-def _early_stopping(training: TrainingConfig, has_validation: bool):
+def _schedule_callbacks(training: TrainingConfig, has_validation: bool) -> list:
+    """Early stopping (``patience``) and halving the learning rate on a plateau
+    (``reduce_lr_patience``), both watching ``metric_to_rank_by``."""
     import keras
 
-    if not training.patience:
-        return []
     monitor = training.metric_to_rank_by
     if monitor.startswith("val_") and not has_validation:
         monitor = monitor[len("val_"):]
     mode = "min" if check_direction(training.direction) == "minimize" else "max"
-    return [keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=int(training.patience),
-                                          restore_best_weights=True)]
+    callbacks = []
+    if training.reduce_lr_patience:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, mode=mode, factor=0.5, patience=int(training.reduce_lr_patience),
+            min_lr=min(1e-4, training.learning_rate)))
+    if training.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, mode=mode, patience=int(training.patience),
+            restore_best_weights=True))
+    return callbacks
 
 
 def _non_finite_epoch(history: dict[str, list[float]]) -> int | None:
@@ -151,7 +160,7 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
                             validation_data=validation, epochs=training.epochs,
                             batch_size=training.batch_size, verbose=training.verbose,
                             shuffle=True,
-                            callbacks=[*_early_stopping(training, validation is not None),
+                            callbacks=[*_schedule_callbacks(training, validation is not None),
                                        keras.callbacks.TerminateOnNaN(), *training.callbacks])
             history = {k: [float(v) for v in values] for k, values in fit.history.items()}
             bad_epoch = _non_finite_epoch(history)

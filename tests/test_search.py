@@ -347,3 +347,25 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "neurons per hidden unit: 1..3" in text
     assert "3 moieties x 1 tries, in 2 generation(s)" in text
     assert "p_lateral_connection: 0.97" in text
+
+
+@pytest.mark.parametrize("reduce_lr_patience, halved", [(1, True), (None, False)])
+def test_the_learning_rate_halves_on_a_plateau(small_search, reduce_lr_patience, halved):
+    from trial_callbacks import RecordLearningRate
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(200, 5)).astype("float32")
+    noise = rng.normal(size=200).astype("float32")  # nothing to learn: validation stalls
+    RecordLearningRate.rates = []
+    SimpleCerebrosRandomSearch(**small_search(
+        training_data=[x], labels=[noise], epochs=8, patience=None, learning_rate=0.05,
+        number_of_architecture_moities_to_try=1, reduce_lr_patience=reduce_lr_patience,
+        callbacks=[RecordLearningRate()])).run_random_search()
+    rates = RecordLearningRate.rates
+    assert len(rates) == 8 and rates[0] == pytest.approx(0.05)
+    if halved:
+        steps = [later / earlier for earlier, later in zip(rates, rates[1:])]
+        assert min(rates) < 0.05 and all(step == pytest.approx(1) or step == pytest.approx(0.5)
+                                         for step in steps)
+    else:
+        assert rates == [pytest.approx(0.05)] * 8

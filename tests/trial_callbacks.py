@@ -83,3 +83,13 @@ class FailBeforeTraining(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         raise RuntimeError("failing before the first epoch on purpose")
+
+
+class RecordLearningRate(keras.callbacks.Callback):
+    """Collect the optimizer's learning rate at the end of every epoch (class attribute)."""
+
+    rates: list = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        RecordLearningRate.rates.append(float(keras.ops.convert_to_numpy(
+            self.model.optimizer.learning_rate)))
