@@ -18,7 +18,9 @@ interleaved seed by seed (variant order rotating with the seed):
   learning rate, random search;
 * ``random``: this library's defaults (``scale_targets="auto"``, ``clip_features=0.001``,
   ``clip_margin=1``, ``reduce_lr_patience=3``), random search (``number_of_generations=1``);
-* ``generations``: the defaults with ``number_of_generations=3``.
+* ``generations``: the defaults with ``number_of_generations=3``;
+* opt-in ablations ``"no scaling"``, ``"no clipping"``, ``"no plateau"``: the random-search
+  defaults less one of their parts.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -57,7 +59,12 @@ VARIANTS = {
                      number_of_generations=1),
     "random": dict(number_of_generations=1),
     "generations": dict(number_of_generations=3),
+    # Ablations (opt-in with --variants): the defaults less one of their parts.
+    "no scaling": dict(scale_targets=False, number_of_generations=1),
+    "no clipping": dict(clip_features=None, number_of_generations=1),
+    "no plateau": dict(reduce_lr_patience=None, number_of_generations=1),
 }
+DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309
 
 
@@ -177,7 +184,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
                         help=f"offsets added to {SEED_BASE}")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS, choices=list(VARIANTS))
     parser.add_argument("--out", type=Path, default=HERE / "out" / "quality.json")
     args = parser.parse_args()
     print_header("Quality of the found models on held-out test rows")

@@ -369,3 +369,27 @@ def test_the_learning_rate_halves_on_a_plateau(small_search, reduce_lr_patience,
                                          for step in steps)
     else:
         assert rates == [pytest.approx(0.05)] * 8
+
+
+def test_a_search_leaves_no_lasting_side_effects(small_search):
+    import random
+
+    from tensorflow.python.framework import config as tf_config
+
+    random.seed(1)
+    np.random.seed(2)
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    grappler = tf.config.optimizer.get_experimental_options()
+    keras.config.set_dtype_policy("float64")
+    try:
+        search = SimpleCerebrosRandomSearch(**small_search(
+            deterministic=True, number_of_architecture_moities_to_try=1))
+        search.run_random_search()
+        assert not tf_config.is_op_determinism_enabled()
+        assert tf.config.optimizer.get_experimental_options() == grappler
+        assert keras.config.dtype_policy().name == "float64"
+        assert random.getstate() == python_state
+        after = np.random.get_state()
+        assert after[0] == numpy_state[0] and (after[1] == numpy_state[1]).all()
+    finally:
+        keras.config.set_dtype_policy("float32")
