@@ -2,37 +2,57 @@
 
 The public API in one place.  Importing ``cerebros`` registers its Keras layers, so models
 saved by a search load with plain ``keras.models.load_model``.
+
+With the environment variable ``CEREBROS_LAZY_IMPORT=1`` (the ``cerebros`` command sets it
+for itself), ``import cerebros`` loads nothing heavy: each public name is imported when it
+is first used, so ``cerebros --help`` and ``cerebros show`` never start TensorFlow.  A
+process that loads saved models then imports ``cerebros.layers`` (and ``cerebros.ensemble``
+for ensembles) itself.
 """
 
+import importlib
 import logging
-
-from cerebros.config import WiringConfig
-from cerebros.data import hash_based_split
-from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
-from cerebros.denseautomlstructuralcomponent.dense_automl_structural_component import (
-    DenseAutoMlStructuralComponent, DenseLateralConnectivity)
-from cerebros.ensemble import WeightedAverage, average_models, build_ensemble
-from cerebros.layers import FusedDenseUnit
-from cerebros.levels.levels import DenseLevel, FinalDenseLevel, InputLevel
-from cerebros.neuralnetworkfuture.neural_network_future import NeuralNetworkFuture
-from cerebros.project import ProjectLockedError
-from cerebros.results import load_results
-from cerebros.search import SearchFailedError, SimpleCerebrosRandomSearch
-from cerebros.spec import DenseUnit, FinalDenseUnit, InputUnit, Unit
-from cerebros.wiring import WiringPlan, plan_wiring
+import os
+from typing import Any
 
 __version__ = "0.2.0"
 
+_EXPORTS = {
+    "cerebros.config": ("WiringConfig",),
+    "cerebros.data": ("hash_based_split",),
+    "cerebros.decay": ("simple_sigmoid", "zero_7_exp_decay", "zero_95_exp_decay"),
+    "cerebros.denseautomlstructuralcomponent.dense_automl_structural_component": (
+        "DenseAutoMlStructuralComponent", "DenseLateralConnectivity"),
+    "cerebros.ensemble": ("WeightedAverage", "average_models", "build_ensemble"),
+    "cerebros.layers": ("FusedDenseUnit",),
+    "cerebros.levels.levels": ("DenseLevel", "FinalDenseLevel", "InputLevel"),
+    "cerebros.neuralnetworkfuture.neural_network_future": ("NeuralNetworkFuture",),
+    "cerebros.project": ("ProjectLockedError",),
+    "cerebros.results": ("load_results",),
+    "cerebros.search": ("SearchFailedError", "SimpleCerebrosRandomSearch"),
+    "cerebros.spec": ("DenseUnit", "FinalDenseUnit", "InputUnit", "Unit"),
+    "cerebros.wiring": ("WiringPlan", "plan_wiring"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [*_MODULE_OF, "__version__"]
+
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = [
-    "NeuralNetworkFuture", "SimpleCerebrosRandomSearch", "SearchFailedError",
-    "ProjectLockedError",
-    "InputLevel", "DenseLevel", "FinalDenseLevel",
-    "Unit", "InputUnit", "DenseUnit", "FinalDenseUnit",
-    "DenseAutoMlStructuralComponent", "DenseLateralConnectivity",
-    "zero_7_exp_decay", "zero_95_exp_decay", "simple_sigmoid",
-    "WiringConfig", "WiringPlan", "plan_wiring", "FusedDenseUnit",
-    "hash_based_split", "load_results", "average_models", "build_ensemble", "WeightedAverage",
-    "__version__",
-]
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (only reached in lazy mode)."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'cerebros' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if os.environ.get("CEREBROS_LAZY_IMPORT") != "1":
+    for _name in _MODULE_OF:
+        __getattr__(_name)

@@ -30,6 +30,7 @@ from cerebros.oracle import FAILED, TRIAL_COLUMNS, Oracle
 from cerebros.project import ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir
 from cerebros.ranking import rank_trials
 from cerebros.spec import DenseUnit, NetworkSpec, normalize_shapes, sample_spec
+from cerebros.tf_state import caller_random_state
 from cerebros.trial import TrainingConfig, TrialOutcome, TrialTask, available_metric_names
 from cerebros.wiring import WiringPlan, plan_wiring
 
@@ -181,6 +182,7 @@ class SimpleCerebrosRandomSearch:
             dtype=self.train_data_dtype, allow_label_leakage=allow_label_leakage)
         self._check_metric(metric_to_rank_by)
         self._fit_data_options()
+        self._check_picklable()
         self.project = ProjectDir(project_name)
 
     def _validate(self, a: dict[str, Any]) -> None:
@@ -256,6 +258,34 @@ class SimpleCerebrosRandomSearch:
             deterministic=check_bool("deterministic", a["deterministic"]),
             callbacks=tuple(a["callbacks"] or ()))
 
+    def _check_picklable(self) -> None:
+        """Refuse, before any work, what a worker could not receive: every callback, the
+        loss, the metrics and the activations must pickle with the backend's pickler
+        (``pickle`` for "process", Ray's cloudpickle for "ray")."""
+        if self.backend == "inline":
+            return
+        if self.backend == "ray":
+            try:
+                from ray import cloudpickle as pickler
+            except ImportError:
+                return  # the Ray executor reports the missing package itself
+        else:
+            import pickle as pickler
+        parts = {f"callbacks[{i}]": c for i, c in enumerate(self.training.callbacks)}
+        parts.update({"loss": self.training.loss, "metrics": self.training.metrics,
+                      "activation": self.model_options.activation,
+                      "final_activation": self.model_options.final_activation,
+                      "gate_activation_function": self.model_options.gate_activation})
+        for name, value in parts.items():
+            try:
+                pickler.dumps(value)
+            except Exception as error:  # pickling errors come in many types
+                raise ValueError(
+                    f"{name} ({type(value).__name__}) cannot be sent to backend="
+                    f"{self.backend!r} workers: {type(error).__name__}: {error}. Define it at "
+                    "module level in an importable module (not a lambda, not in a notebook or "
+                    "__main__), or use backend='inline'.") from None
+
     def _fit_data_options(self) -> None:
         """Model constants from the training rows: input clipping bounds and the scaling of
         regression targets (see ``clip_features`` and ``scale_targets``)."""
@@ -282,9 +312,11 @@ class SimpleCerebrosRandomSearch:
     def _check_metric(self, metric_to_rank_by: str) -> None:
         """Refuse a ``metric_to_rank_by`` that this search's models will not report (found
         by compiling a tiny stand-in model with the same loss and metrics)."""
-        available = available_metric_names(self.input_widths, self.output_widths, self.loss,
-                                           self.metrics, has_validation=self.data.x_val is not None,
-                                           label_widths=[y.shape[1] for y in self.data.y_train])
+        with caller_random_state():
+            available = available_metric_names(
+                self.input_widths, self.output_widths, self.loss, self.metrics,
+                has_validation=self.data.x_val is not None,
+                label_widths=[y.shape[1] for y in self.data.y_train])
         clashes = sorted(set(available) & set(TRIAL_COLUMNS))
         if clashes:
             raise ValueError(f"metrics must not report names the oracle uses for its own "
@@ -406,7 +438,7 @@ class SimpleCerebrosRandomSearch:
         (before ``overwrite`` deletes anything): a second search on it fails at once with
         :class:`~cerebros.project.ProjectLockedError` naming the holder.
         """
-        with self.project.lock():
+        with self.project.lock(), caller_random_state():
             return self._run()
 
     def _run(self) -> float:

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 __all__ = ["graph_optimizer", "op_determinism", "custom_gradient_scope", "seeded",
-           "limit_threads", "trial_state"]
+           "limit_threads", "trial_state", "clear_session", "caller_random_state"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,17 +107,25 @@ def custom_gradient_scope() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """``keras.utils.set_random_seed(seed)`` for the block; Python's and NumPy's global
-    generators are restored afterwards, so the caller's random streams go on as if the
-    block had not run."""
+def caller_random_state() -> Iterator[None]:
+    """Restore Python's and NumPy's global generators when the block ends, so the caller's
+    random streams go on as if the block had not run (Keras draws unseeded layer seeds from
+    Python's generator)."""
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(int(seed))
     try:
         yield
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """``keras.utils.set_random_seed(seed)`` for the block, the caller's Python and NumPy
+    generators restored afterwards."""
+    with caller_random_state():
+        keras.utils.set_random_seed(int(seed))
+        yield
 
 
 @contextlib.contextmanager
@@ -127,6 +135,14 @@ def trial_state(seed: int, deterministic: bool, graph_optimization: bool) -> Ite
     with graph_optimizer(graph_optimization), custom_gradient_scope(), \
             op_determinism(deterministic), seeded(seed):
         yield
+
+
+def clear_session() -> None:
+    """``keras.backend.clear_session(free_memory=True)``, keeping the caller's global dtype
+    policy (which Keras resets with the session)."""
+    policy = keras.config.dtype_policy()
+    keras.backend.clear_session(free_memory=True)
+    keras.config.set_dtype_policy(policy)
 
 
 def limit_threads(threads: int) -> None:

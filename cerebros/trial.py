@@ -25,7 +25,7 @@ from cerebros.compilation import (compile_model, deserialize_objects, metrics_fo
 from cerebros.data import PreparedData
 from cerebros.materialize import ModelOptions, materialize, network_record
 from cerebros.oracle import COMPLETED, FAILED, TrialRecord, now_iso
-from cerebros.tf_state import trial_state
+from cerebros.tf_state import clear_session, trial_state
 from cerebros.wiring import WiringPlan
 
 __all__ = ["TrainingConfig", "TrialTask", "TrialOutcome", "run_trial",
@@ -99,6 +99,11 @@ class TrialOutcome:
     model_bytes: bytes | None = None
 
 
+_SCHEDULE_LOGS = ("learning_rate",)
+"""Keys the learning-rate schedule adds to the logs; kept out of the oracle's history so that
+its columns stay the original's."""
+
+
 def _schedule_callbacks(training: TrainingConfig, has_validation: bool) -> list:
     """Early stopping (``patience``) and halving the learning rate on a plateau
     (``reduce_lr_patience``), both watching ``metric_to_rank_by``."""
@@ -145,7 +150,7 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     started, clock = now_iso(), time.perf_counter()
     history: dict[str, list[float]] = {}
     n_params, error, model_bytes = 0, "", None
-    keras.backend.clear_session(free_memory=True)
+    clear_session()
     with trial_state(task.seed, training.deterministic, training.graph_optimization):
         try:
             model = compile_model(
@@ -162,7 +167,8 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
                             shuffle=True,
                             callbacks=[*_schedule_callbacks(training, validation is not None),
                                        keras.callbacks.TerminateOnNaN(), *training.callbacks])
-            history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+            history = {k: [float(v) for v in values] for k, values in fit.history.items()
+                       if k not in _SCHEDULE_LOGS}
             bad_epoch = _non_finite_epoch(history)
             if bad_epoch is not None:
                 error = f"loss became {history['loss'][bad_epoch]} at epoch {bad_epoch}"
@@ -177,7 +183,7 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
                          exc_info=True)
             error = f"{type(exc).__name__}: {exc}"
         finally:
-            keras.backend.clear_session(free_memory=True)
+            clear_session()
             gc.collect()
     record = task.record(
         status=FAILED if error else COMPLETED,
@@ -217,5 +223,5 @@ def available_metric_names(input_widths: Sequence[int], output_widths: Sequence[
     logs = model.test_on_batch(x if len(x) > 1 else x[0], y if len(y) > 1 else y[0],
                                return_dict=True)
     names = list(logs)
-    keras.backend.clear_session()
+    clear_session()
     return names + [f"val_{n}" for n in names] if has_validation else names

@@ -125,6 +125,7 @@ def build_search(x: pd.DataFrame, y: pd.Series, project: str, *, trials: int | N
     arguments = readme_search_arguments(x.shape[1])
     if trials is not None:
         arguments["number_of_architecture_moities_to_try"] = trials
+        arguments["number_of_generations"] = min(arguments["number_of_generations"], trials)
     if epochs is not None:
         arguments["epochs"] = epochs
     if seed is not None:
@@ -189,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     x_all, y_all = ames_features(frame)
     if not 0 <= args.test_fraction < 1:
         raise SystemExit(f"--test-fraction must be in [0, 1); got {args.test_fraction}")
-    cut = len(x_all) - int(round(len(x_all) * args.test_fraction))
+    cut = int(len(x_all) * (1 - args.test_fraction))
     x, y, x_test, y_test = x_all.iloc[:cut], y_all.iloc[:cut], x_all.iloc[cut:], y_all.iloc[cut:]
     logger.info("Ames: %d rows, %d numeric features (target %r and id columns %s excluded; "
                 "missing values filled with 0); %d search rows, %d test rows held out",

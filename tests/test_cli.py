@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -286,3 +287,34 @@ def test_interrupt_exits_130(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "_show", interrupted)
     assert cli.main(["show", str(tmp_path)]) == 130
     assert capsys.readouterr().err.strip() == "cerebros: interrupted"
+
+
+def _loads_tensorflow(*argv: str, cwd: Path) -> tuple[subprocess.CompletedProcess, bool]:
+    """Run the console command's entry point in a fresh process; say whether it imported
+    TensorFlow (or Keras)."""
+    code = ("import sys, cerebros_cli\n"
+            f"sys.argv = ['cerebros', *{list(argv)!r}]\n"
+            "try:\n    code = cerebros_cli.main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "print('HEAVY', any(m in sys.modules for m in ('tensorflow', 'keras')))\n"
+            "sys.exit(code)\n")
+    env = {k: v for k, v in os.environ.items() if k != "CEREBROS_LAZY_IMPORT"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env=env)
+    return done, "HEAVY True" in done.stdout
+
+
+def test_help_and_show_do_not_load_tensorflow(regression_project, tmp_path):
+    done, heavy = _loads_tensorflow("--help", cwd=tmp_path)
+    assert done.returncode == 0 and "search" in done.stdout and not heavy, done.stderr[-2000:]
+    project, _ = regression_project
+    done, heavy = _loads_tensorflow("show", str(project), "--no-plots", cwd=tmp_path)
+    assert done.returncode == 0 and "completed" in done.stdout, done.stderr[-2000:]
+    assert not heavy
+    done, heavy = _loads_tensorflow("search", "missing.csv", "--target", "y", cwd=tmp_path)
+    assert done.returncode == 2  # a search needs TensorFlow; a bad file fails before it
+
+
+def test_the_console_script_is_installed_for_the_lazy_entry_point():
+    script = Path(sys.executable).parent / "cerebros"
+    assert script.is_file(), "pip install -e . installs the cerebros command"
+    assert "cerebros_cli" in script.read_text()

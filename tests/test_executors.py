@@ -80,3 +80,19 @@ def test_ray_worker_killed_mid_trial_loses_only_that_trial(ray_session, small_se
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
     assert status == {0: "failed", 1: "completed", 2: "completed"}
+
+
+def test_an_unpicklable_callback_is_refused_before_any_work(small_search, tmp_path):
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: None)
+    with pytest.raises(ValueError, match=r"callbacks\[0\] \(LambdaCallback\) cannot be sent to "
+                                         r"backend='process' workers.*module level"):
+        SimpleCerebrosRandomSearch(**small_search(backend="process", callbacks=[callback]))
+    assert not (tmp_path / "project").exists()
+    # Inline runs need no pickling: the same callback is fine there.
+    SimpleCerebrosRandomSearch(**small_search(callbacks=[callback]))
+
+
+def test_an_unpicklable_activation_is_refused_for_the_process_backend(small_search):
+    with pytest.raises(ValueError, match=r"^activation \(function\) cannot be sent"):
+        SimpleCerebrosRandomSearch(**small_search(backend="process",
+                                                  activation=lambda x: keras.ops.relu(x)))

@@ -96,7 +96,7 @@ def test_a_second_search_on_a_held_project_fails_at_once_and_a_dead_holders_lock
     rng = np.random.default_rng(0)
     x = rng.normal(size=(240, 5)).astype("float32")
     arguments = dict(input_shapes=[(5,)], output_shapes=[1], training_data=[x],
-                     labels=[x[:, 0]], validation_split=0.25, epochs=1, verbose=0,
+                     labels=[x[:, 0] + x[:, 1]], validation_split=0.25, epochs=1, verbose=0,
                      project_name=str(tmp_path / "shared"))
     for overwrite in (False, True):  # overwrite must not delete a running search's files
         started = time.perf_counter()
