@@ -12,6 +12,8 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import threading
+import time
 from typing import Any, Iterable, Iterator, Protocol
 
 from cerebros.data import PreparedData
@@ -19,7 +21,7 @@ from cerebros.tf_state import limit_threads
 from cerebros.trial import TrialOutcome, TrialTask, failed_outcome, run_trial
 
 __all__ = ["Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "make_executor",
-           "BACKENDS"]
+           "BACKENDS", "WorkerStartupError"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+class WorkerStartupError(RuntimeError):
+    """Worker processes keep dying before they can take a trial."""
+
+
 class InlineExecutor:
     """Runs trials one after another in this process."""
 
@@ -45,8 +51,20 @@ class InlineExecutor:
         """Nothing to release."""
 
 
-def _worker_main(data: PreparedData, threads: int, tasks: Any, results: Any) -> None:
+def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
+    """End this worker process once its parent (the search's driver) is gone, even if the
+    driver was killed with SIGKILL and could not stop it."""
+    while True:
+        time.sleep(poll_seconds)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _worker_main(data: PreparedData, threads: int, tasks: Any, results: Any,
+                 parent: int) -> None:
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     limit_threads(threads)
+    results.put(("ready", os.getpid()))
     while True:
         item = tasks.get()
         if item is None:
@@ -62,7 +80,10 @@ class ProcessExecutor:
     Each worker receives the data once when it starts and caps TensorFlow at
     ``cores // n_workers`` threads.  A worker that dies mid-trial (killed, out of memory)
     costs only its own trial, which is reported as failed; a fresh worker replaces it and
-    the other trials go on.
+    the other trials go on.  Workers that keep dying before they are ready (a script
+    without a ``__main__`` guard, a broken environment) stop the search with
+    :class:`WorkerStartupError` instead of being replaced forever, and every worker exits
+    within about a second of its driver's death, SIGKILL included.
     """
 
     def __init__(self, n_workers: int = 2, threads_per_worker: int | None = None,
@@ -72,10 +93,14 @@ class ProcessExecutor:
         self.poll_seconds = poll_seconds
         self._context = mp.get_context("spawn")
         self._workers: dict[int, Any] = {}
+        self._ready: set[int] = set()
+        self._startup_deaths = 0
+        self.max_startup_deaths = max(3, self.n_workers)
 
     def _start_worker(self, data: PreparedData, tasks: Any, results: Any) -> None:
-        process = self._context.Process(target=_worker_main, args=(data, self.threads, tasks, results),
-                                        daemon=True)
+        process = self._context.Process(
+            target=_worker_main, args=(data, self.threads, tasks, results, os.getpid()),
+            daemon=True)
         process.start()
         self._workers[process.pid] = process
 
@@ -100,7 +125,9 @@ class ProcessExecutor:
                     yield from self._reap_dead_workers(task_list, running, pending, data,
                                                        task_queue, results)
                     continue
-                if message[0] == "start":
+                if message[0] == "ready":
+                    self._ready.add(message[1])
+                elif message[0] == "start":
                     running[message[1]] = message[2]
                 else:
                     _, pid, index, outcome = message
@@ -117,6 +144,15 @@ class ProcessExecutor:
             del self._workers[pid]
             index = running.pop(pid, None)
             logger.warning("worker %s exited with code %s", pid, process.exitcode)
+            if pid not in self._ready:
+                self._startup_deaths += 1
+                if self._startup_deaths >= self.max_startup_deaths:
+                    raise WorkerStartupError(
+                        f"{self._startup_deaths} worker processes exited before they were ready "
+                        f"(last exit code {process.exitcode}). A script that runs a search with "
+                        "backend='process' must start it under `if __name__ == \"__main__\":` "
+                        "(each spawned worker re-runs the script's top level), and the workers' "
+                        "Python must import cerebros; backend='inline' shows the error itself.")
             if index is not None and index in pending:
                 pending.discard(index)
                 yield failed_outcome(task_list[index], f"WorkerDied: the worker process running "

@@ -1,5 +1,8 @@
 """Parallel trials: a real process pool and a real local Ray instance."""
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import keras
@@ -96,3 +99,73 @@ def test_an_unpicklable_activation_is_refused_for_the_process_backend(small_sear
     with pytest.raises(ValueError, match=r"^activation \(function\) cannot be sent"):
         SimpleCerebrosRandomSearch(**small_search(backend="process",
                                                   activation=lambda x: keras.ops.relu(x)))
+
+
+DRIVER = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from cerebros import SimpleCerebrosRandomSearch
+from trial_callbacks import HoldEpoch
+
+def search(project, hold):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)).astype("float32")
+    return SimpleCerebrosRandomSearch(
+        input_shapes=[(5,)], output_shapes=[1], training_data=[x], labels=[x[:, 0] - x[:, 1]],
+        validation_split=0.25, minimum_levels=2, maximum_levels=2, maximum_units_per_level=2,
+        maximum_neurons_per_unit=2, number_of_architecture_moities_to_try=2, epochs=2,
+        project_name=project, verbose=0, backend="process", n_workers=2,
+        callbacks=[HoldEpoch(0, 0, hold)] if hold else None)
+{body}
+"""
+
+
+def write_driver(tmp_path, body):
+    path = tmp_path / "driver.py"
+    path.write_text(DRIVER.format(tests=str(Path(__file__).parent), body=body))
+    return path
+
+
+def test_a_script_without_a_main_guard_fails_with_a_clear_error_instead_of_hanging(tmp_path):
+    script = write_driver(tmp_path, "search(sys.argv[1], None).run_random_search()\n")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "project")],
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode != 0
+    assert "WorkerStartupError" in done.stderr and "__main__" in done.stderr, done.stderr[-3000:]
+
+
+def _children(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
+def test_workers_exit_when_the_driver_is_killed(tmp_path):
+    marker = tmp_path / "holding"
+    script = write_driver(tmp_path, "if __name__ == '__main__':\n"
+                                    "    search(sys.argv[1], sys.argv[2]).run_random_search()\n")
+    driver = subprocess.Popen([sys.executable, str(script), str(tmp_path / "project"),
+                               str(marker)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while not marker.exists():
+        assert driver.poll() is None, driver.communicate()[1][-3000:]
+        assert time.time() < deadline, "no worker reached trial 0"
+        time.sleep(0.2)
+    workers = _children(driver.pid)
+    assert workers, "the driver has spawned workers"
+    driver.kill()  # SIGKILL: the driver cannot stop its workers itself
+    driver.wait()
+    deadline = time.time() + 15
+    while any(Path(f"/proc/{pid}").exists() and b"spawn_main" in
+              Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers):
+        assert time.time() < deadline, "workers outlived their driver by 15 s"
+        time.sleep(0.2)
