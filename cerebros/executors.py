@@ -178,7 +178,8 @@ def _ray_trial(task: TrialTask, data: PreparedData, threads: int) -> TrialOutcom
 class RayExecutor:
     """Runs each trial as a Ray task, locally or on a cluster.
 
-    ``address=None`` starts a local Ray instance with ``n_workers`` CPUs (stopped again by
+    ``address=None`` starts a private local Ray instance with ``n_workers`` CPUs, even when
+    ``RAY_ADDRESS`` is set or a cluster runs on this machine (stopped again by
     :meth:`close`); ``"auto"`` or ``"ray://host:port"`` joins an existing cluster.  The data
     is put in Ray's object store once and every task reads it from there; outcomes (records
     and model bytes) come back to the driver, which writes all files.
@@ -194,9 +195,9 @@ class RayExecutor:
         self._started = False
         if not ray.is_initialized():
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-            if address is None:
-                options["num_cpus"] = n_workers or os.cpu_count()
-            ray.init(address=address, **options)
+            if address is None:  # a private instance, even with RAY_ADDRESS set or a
+                options["num_cpus"] = n_workers or os.cpu_count()  # cluster running here
+            ray.init(address="local" if address is None else address, **options)
             self._started = True
         self.cpus_per_trial = int(cpus_per_trial)
         self._pending: dict[Any, TrialTask] = {}

@@ -169,3 +169,16 @@ def test_workers_exit_when_the_driver_is_killed(tmp_path):
               Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers):
         assert time.time() < deadline, "workers outlived their driver by 15 s"
         time.sleep(0.2)
+
+
+def test_ray_address_none_starts_a_private_instance_even_with_ray_address_set(
+        small_search, tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        ray.shutdown()
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:9")  # nothing listens there
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=2, backend="ray", n_workers=2, ray_address=None))
+    search.run_random_search()
+    assert (oracle_of(tmp_path / "project").status == "completed").all()
+    assert not ray.is_initialized(), "the instance it started is shut down again"
