@@ -19,8 +19,8 @@ interleaved seed by seed (variant order rotating with the seed):
 * ``random``: this library's defaults (``scale_targets="auto"``, ``clip_features=0.001``,
   ``clip_margin=1``, ``reduce_lr_patience=3``), random search (``number_of_generations=1``);
 * ``generations``: the defaults with ``number_of_generations=3``;
-* opt-in ablations ``"no scaling"``, ``"no clipping"``, ``"no plateau"``: the random-search
-  defaults less one of their parts.
+* opt-in ablations ``"no scaling"``, ``"no clipping"``, ``"no plateau"``, ``"no clip
+  margin"``: the random-search defaults less one of their parts.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -63,6 +63,7 @@ VARIANTS = {
     "no scaling": dict(scale_targets=False, number_of_generations=1),
     "no clipping": dict(clip_features=None, number_of_generations=1),
     "no plateau": dict(reduce_lr_patience=None, number_of_generations=1),
+    "no clip margin": dict(clip_margin=0.0, number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309
