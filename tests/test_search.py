@@ -393,3 +393,20 @@ def test_a_search_leaves_no_lasting_side_effects(small_search):
         assert after[0] == numpy_state[0] and (after[1] == numpy_state[1]).all()
     finally:
         keras.config.set_dtype_policy("float32")
+
+
+def test_a_saved_trial_plan_rebuilds_the_same_model_with_its_fitted_constants(small_search,
+                                                                             tmp_path):
+    from cerebros import NeuralNetworkFuture
+
+    search = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=1))
+    search.run_random_search()
+    record = json.loads(next((tmp_path / "project" / "model_architectures").glob("*.json"))
+                        .read_text())
+    rebuilt = NeuralNetworkFuture.from_dict(record).materialize()
+    trained = search.get_best_model()
+    rebuilt.set_weights(trained.get_weights())
+    x = search.data.x_val[0]
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), trained.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)
+    assert _layers(rebuilt, "ScaleTargets") and _layers(rebuilt, "ClipFeatures")

@@ -10,6 +10,7 @@ it without re-sampling, ``materialize()`` builds the Keras model and ``get_graph
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, Mapping
 
@@ -196,6 +197,9 @@ class NeuralNetworkFuture:
         }
         arguments.update(overrides)
         future = cls(**arguments)
+        future.model_options = dataclasses.replace(  # constants a search fitted on its data
+            future.model_options, input_bounds=options.input_bounds,
+            target_scaling=options.target_scaling)
         future._set_plan(plan)
         return future
 
