@@ -110,8 +110,8 @@ class SimpleCerebrosRandomSearch:
     clip_features, clip_margin : float or None, float
         Clip every input column, by a ``ClipFeatures`` layer inside the model, to the
         ``[q, 1 - q]`` quantiles of the training rows (``q = clip_features``, default 0.001;
-        0: their min and max) widened on each side by ``clip_margin`` (default 1) times
-        their distance (see :func:`cerebros.data.feature_bounds`).  Batch normalization
+        0: their min and max), optionally widened on each side by ``clip_margin`` (default
+        0) times their distance (see :func:`cerebros.data.feature_bounds`).  Batch normalization
         otherwise passes a value far outside the training range on unbounded, and one such
         row, say a pool in a column that is zero in every training row, can make a network
         predict millions.  ``clip_features=None``: no clipping (the original).
@@ -165,7 +165,7 @@ class SimpleCerebrosRandomSearch:
                  fused_units: bool = True,
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
-                 clip_features: float | None = 0.001, clip_margin: float = 1.0,
+                 clip_features: float | None = 0.001, clip_margin: float = 0.0,
                  reduce_lr_patience: int | None = 3, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
