@@ -21,6 +21,7 @@ from cerebros.evolution import (MAX_REMUTATIONS, MUTATIONS, SearchBounds, applic
                                 breed, mutate_plan, same_wiring, tournament_select)
 from cerebros.spec import NetworkSpec, sample_spec
 from cerebros.wiring import WiringPlan, plan_wiring
+from strategies import wiring_configs
 
 # --------------------------------------------------------------------------- strategies
 
@@ -29,20 +30,9 @@ bounds_strategy = st.builds(
     st.integers(1, 4), st.integers(0, 2), st.integers(1, 3), st.integers(0, 3),
     st.integers(1, 4), st.integers(0, 4))
 
-configs = st.builds(
-    lambda lo, extra, first, main, rf, rm, final, p, tries, cap, gate: WiringConfig(
-        minimum_skip_connection_depth=lo, maximum_skip_connection_depth=lo + extra,
-        predecessor_level_connection_affinity_factor_first=first,
-        predecessor_level_connection_affinity_factor_main=main,
-        predecessor_level_connection_affinity_factor_first_rounding_rule=rf,
-        predecessor_level_connection_affinity_factor_main_rounding_rule=rm,
-        predecessor_level_connection_affinity_factor_final_to_kminus1=final,
-        p_lateral_connection=p, num_lateral_connection_tries_per_unit=tries,
-        max_consecutive_lateral_connections=cap, gate_after_n_lateral_connections=gate),
-    st.integers(1, 3), st.integers(0, 3), st.floats(0, 4), st.floats(0, 2),
-    st.sampled_from(["ceil", "floor"]), st.sampled_from(["ceil", "floor"]), st.floats(0, 2),
-    st.sampled_from([0.0, 0.3, 0.97, 1.0]), st.integers(0, 3), st.integers(0, 6),
-    st.integers(1, 4))
+configs = wiring_configs(max_extra_depth=3, max_first=4, max_main=2, max_final=2,
+                         p_lateral=st.sampled_from([0.0, 0.3, 0.97, 1.0]), max_tries=3,
+                         max_cap=6)
 
 seeds = st.integers(0, 2**32 - 1)
 

@@ -13,6 +13,7 @@ from cerebros.config import WiringConfig
 from cerebros.decay import zero_7_exp_decay
 from cerebros.spec import NetworkSpec
 from cerebros.wiring import WiringPlan, draw_laterals, plan_wiring
+from strategies import wiring_configs
 
 
 def rounded(value, rule):
@@ -48,19 +49,8 @@ specs = st.builds(
     st.lists(st.lists(st.integers(1, 8), min_size=1, max_size=6), min_size=0, max_size=6),
     st.lists(st.integers(1, 3), min_size=1, max_size=2))
 
-configs = st.builds(
-    lambda lo, extra, first, main, rf, rm, final, p, tries, cap, gate: WiringConfig(
-        minimum_skip_connection_depth=lo, maximum_skip_connection_depth=lo + extra,
-        predecessor_level_connection_affinity_factor_first=first,
-        predecessor_level_connection_affinity_factor_main=main,
-        predecessor_level_connection_affinity_factor_first_rounding_rule=rf,
-        predecessor_level_connection_affinity_factor_main_rounding_rule=rm,
-        predecessor_level_connection_affinity_factor_final_to_kminus1=final,
-        p_lateral_connection=p, num_lateral_connection_tries_per_unit=tries,
-        max_consecutive_lateral_connections=cap, gate_after_n_lateral_connections=gate),
-    st.integers(1, 3), st.integers(0, 4), st.floats(0, 6), st.floats(0, 3),
-    st.sampled_from(["ceil", "floor"]), st.sampled_from(["ceil", "floor"]), st.floats(0, 3),
-    st.floats(0, 1), st.integers(0, 4), st.integers(0, 8), st.integers(1, 4))
+configs = wiring_configs(max_extra_depth=4, max_first=6, max_main=3, max_final=3,
+                         p_lateral=st.floats(0, 1), max_tries=4, max_cap=8)
 
 
 @settings(max_examples=200, deadline=None)
