@@ -20,15 +20,17 @@ import logging
 import os
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+import pyvis
 from pyvis.network import Network
 
 from cerebros.project import ARCHITECTURES_DIR, GRAPHS_DIR, trial_stem, write_bytes_atomic
 from cerebros.wiring import WiringPlan
 
-__all__ = ["plan_graph", "plan_graph_from_project"]
+__all__ = ["plan_graph", "plan_graph_from_project", "plan_graph_data", "vis_network_resources"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]
                             re.IGNORECASE)
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*>", re.IGNORECASE)
 _EMPTY_HEADING = re.compile(r"<center>\s*<h1>\s*</h1>\s*</center>", re.IGNORECASE)
+# The vis-network build that pyvis ships (and inlines with cdn_resources="in_line").
+_VIS_DIR = Path(pyvis.__file__).parent / "templates" / "lib"
+_SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
 
 
 def _unit_node_id(level: int, unit: int) -> str:
@@ -113,12 +118,72 @@ def _add_connection_edges(net: Network, plan: WiringPlan) -> None:
                      width=min(1 + 1.5 * (count - 1), 8), **_edge_style(kind, gated, count))
 
 
+def _wiring(plan: Any) -> WiringPlan:
+    if not isinstance(plan, Mapping):
+        raise ValueError(f"plan: expected a plan dict (WiringPlan.to_dict()), got "
+                         f"{type(plan).__name__}.")
+    return WiringPlan.from_dict(plan)
+
+
 def _build_network(plan: WiringPlan) -> Network:
     net = Network(height="800px", width="100%", directed=True, cdn_resources="in_line")
     _add_unit_nodes(net, plan)
     _add_connection_edges(net, plan)
     net.options = copy.deepcopy(_LAYOUT_OPTIONS)
     return net
+
+
+def plan_graph_data(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """The nodes, edges and vis-network options of the drawing of a wiring plan.
+
+    This is the data :func:`plan_graph` draws, for pages that hold several networks and
+    share one vis-network script (see :func:`vis_network_resources`):
+    ``new vis.Network(container, {nodes: new vis.DataSet(data.nodes), edges: new
+    vis.DataSet(data.edges)}, data.options)``.
+
+    Parameters
+    ----------
+    plan : mapping
+        A plan dict as written by ``WiringPlan.to_dict()`` (extra keys are ignored).
+
+    Returns
+    -------
+    dict
+        ``{"nodes": [...], "edges": [...], "options": {...}}``, JSON-serializable.
+
+    Raises
+    ------
+    ValueError
+        If ``plan`` is not a valid plan dict.
+    """
+    net = _build_network(_wiring(plan))
+    return {"nodes": net.nodes, "edges": net.edges, "options": copy.deepcopy(net.options)}
+
+
+@lru_cache(maxsize=1)
+def vis_network_resources() -> tuple[str, str]:
+    """The vis-network script and style sheet bundled with the installed pyvis.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The JavaScript (``vis-network.min.js``, its source-map comment removed, so a page
+        inlining it asks for no other file) and the CSS (``vis-network.css``, whose images
+        are ``data:`` URIs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the installed pyvis has no bundled vis-network.
+    """
+    found = sorted(_VIS_DIR.glob("vis-*/vis-network.min.js"),
+                   key=lambda p: tuple(int(n) for n in re.findall(r"\d+", p.parent.name)))
+    if not found:
+        raise FileNotFoundError(f"no vis-network.min.js under {_VIS_DIR}; reinstall pyvis "
+                                "(pip install 'pyvis>=0.3.2').")
+    script = _SOURCE_MAP.sub("", found[-1].read_text(encoding="utf-8"))
+    style = (found[-1].parent / "vis-network.css").read_text(encoding="utf-8")
+    return script, style
 
 
 def _standalone_html(net: Network, title: str) -> str:
@@ -161,10 +226,7 @@ def plan_graph(plan: Mapping[str, Any], path: str | os.PathLike[str],
     path = Path(path)
     if path.suffix.lower() != ".html":
         raise ValueError(f"path: expected a file name ending in '.html', got {str(path)!r}.")
-    if not isinstance(plan, Mapping):
-        raise ValueError(f"plan: expected a plan dict (WiringPlan.to_dict()), got "
-                         f"{type(plan).__name__}.")
-    wiring = WiringPlan.from_dict(plan)
+    wiring = _wiring(plan)
     heading = title if title is not None else str(plan.get("name", "Cerebros network"))
     page = _standalone_html(_build_network(wiring), heading)
     path.parent.mkdir(parents=True, exist_ok=True)
