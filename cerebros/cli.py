@@ -201,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         "show", parents=[common], formatter_class=formatter,
         help="print the leaderboard of a project and write its plots",
         description="Print the leaderboard of a search's project folder and write "
-                    "search_progress.png and learning_curves.png into it (plots need "
+                    "search_progress.png and learning_curves.png into it, and "
+                    "generations.png for a search of several generations (plots need "
                     "matplotlib: pip install 'cerebros[plots]').")
     show.add_argument("project", type=Path, help="the project folder of a search")
     show.add_argument("--top", type=_bounded_int(1), default=10, metavar="N",

@@ -74,6 +74,19 @@ def _save(figure: "Figure", path: Path) -> Path:
     return path
 
 
+LOG_SCALE_RATIO = 10.0
+"""A plot's y axis is logarithmic when its positive values span more than this factor."""
+
+
+def _scale_y(axes: Any, values: Any) -> None:
+    """Make the y axis logarithmic when ``values`` are all positive and span more than
+    :data:`LOG_SCALE_RATIO` (a few diverged trials would otherwise flatten all others)."""
+    values = pd.Series(values, dtype="float64").dropna()
+    if len(values) and values.min() > 0 and values.max() / values.min() > LOG_SCALE_RATIO:
+        axes.set_yscale("log")
+        axes.set_ylabel(f"{axes.get_ylabel()} (log scale)")
+
+
 def _leaderboard(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
                  metric: str | None, direction: str | None) -> tuple[pd.DataFrame, str, str]:
     if not isinstance(frame_or_project_dir, pd.DataFrame):
@@ -132,6 +145,7 @@ def plot_search_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[
     axes.set_xlabel("trial number")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(metric)
+    _scale_y(axes, scored[metric])
     axes.set_title(f"Search progress: {len(ordered)} trials, {n_failed} failed "
                    f"({'lower' if direction == 'minimize' else 'higher'} is better)")
     axes.grid(alpha=0.3)
@@ -209,6 +223,7 @@ def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
     axes.set_xlabel("epoch (0-based)")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(" / ".join(column for column, _ in curves) or metric)
+    _scale_y(axes, [y for line in axes.lines for y in line.get_ydata()])
     axes.set_title(f"Learning curves of the best {len(best)} trial(s) by {metric}\n"
                    "(train dashed, validation solid)")
     axes.grid(alpha=0.3)
@@ -301,6 +316,7 @@ def plot_generations(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str]
     axes.set_xlabel("generation")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(metric)
+    _scale_y(axes, scored[metric])
     axes.set_title(f"Generations: {len(generations)} generation(s), {len(scored)} scored trials "
                    f"({'lower' if direction == 'minimize' else 'higher'} is better)\n"
                    "grey lines join each bred trial to its parent")

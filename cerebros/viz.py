@@ -4,8 +4,8 @@ Every input unit is a green triangle.  Every other unit is drawn as two nodes: a
 "concatenation" node that gathers the unit's inputs, feeding the unit itself (a blue ellipse
 for a dense unit, a red box for a final unit).  Edges run from each distinct source unit to the
 concatenation node; repeated draws of the same source are collapsed into one edge whose width
-and label show the count.  Lateral edges are dashed cyan, gated lateral edges dashed orange and
-labelled "gated".  Levels are laid out top to bottom.
+and label show the count.  Lateral edges are dashed cyan, gated lateral edges dashed orange, labelled "gated" and
+curved apart from plain lateral ones.  Levels are laid out top to bottom.
 
 The written page is self-contained: the vis-network script and style sheet are inlined, so it
 opens without a network connection.
@@ -99,8 +99,11 @@ def _add_unit_nodes(net: Network, plan: WiringPlan) -> None:
 def _edge_style(kind: str, gated: bool, count: int) -> dict[str, Any]:
     times = f"×{count}" if count > 1 else ""
     if gated:
+        # Curved the other way than plain laterals, so a gated and a plain lateral edge
+        # between the same units never hide each other.
         return {"color": GATED_COLOR, "dashes": True, "label": f"gated {times}".strip(),
-                "title": f"gated lateral connection, drawn {count} time(s)"}
+                "title": f"gated lateral connection, drawn {count} time(s)",
+                "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.35}}
     style: dict[str, Any] = {"title": f"{kind} connection, drawn {count} time(s)"}
     if times:
         style["label"] = times
@@ -114,8 +117,9 @@ def _edge_style(kind: str, gated: bool, count: int) -> dict[str, Any]:
 def _add_connection_edges(net: Network, plan: WiringPlan) -> None:
     draws = Counter((c.source, c.target, c.kind, c.gated) for c in plan.connections)
     for (source, target, kind, gated), count in draws.items():
-        net.add_edge(_unit_node_id(*source), _concat_node_id(*target),
-                     width=min(1 + 1.5 * (count - 1), 8), **_edge_style(kind, gated, count))
+        width = min(1 + 1.5 * (count - 1), 8) + (1 if gated else 0)
+        net.add_edge(_unit_node_id(*source), _concat_node_id(*target), width=width,
+                     **_edge_style(kind, gated, count))
 
 
 def _wiring(plan: Any) -> WiringPlan:

@@ -273,3 +273,17 @@ def test_report_help_describes_its_options(capsys):
     text = capsys.readouterr().out
     for option in ("--output", "--graphs", "--verbose", "--debug"):
         assert option in text
+
+
+def test_plots_switch_to_a_log_scale_when_a_few_trials_diverged(board):
+    pytest.importorskip("matplotlib")
+    from cerebros.plots import LOG_SCALE_RATIO, plot_generations, plot_search_progress
+
+    scored = board[board[METRIC].notna()]
+    best = scored[METRIC].min()
+    for plot in (plot_search_progress, plot_generations):
+        assert plot(scored).axes[0].get_yscale() == "linear"
+        diverged = scored.copy()
+        diverged.loc[diverged.index[-1], METRIC] = best * LOG_SCALE_RATIO * 1.01
+        axes = plot(diverged).axes[0]
+        assert axes.get_yscale() == "log" and axes.get_ylabel() == f"{METRIC} (log scale)"

@@ -92,9 +92,11 @@ def test_lateral_edges_are_dashed_and_gated_ones_marked(plan, page):
     assert gated_groups and plain_lateral
     assert len(gated) == len(gated_groups)
     assert all(e["color"] == GATED_COLOR and e["dashes"] for e in gated)
+    # curved apart from the plain lateral edge a pair of units may also have
+    assert all(e["smooth"]["type"] == "curvedCW" for e in gated)
     lateral = [e for e in edges if e.get("dashes") and e not in gated]
     assert len(lateral) == len(plain_lateral)
-    assert all(e["color"] != GATED_COLOR for e in lateral)
+    assert all(e["color"] != GATED_COLOR and "smooth" not in e for e in lateral)
     assert not any(e.get("dashes") for e in edges if e not in gated and e not in lateral)
 
 
