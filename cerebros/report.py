@@ -39,7 +39,8 @@ from cerebros.project import ENSEMBLE_INFO_NAME, ORACLE_NAME, ProjectDir, write_
 from cerebros.results import load_results
 
 __all__ = ["Section", "ReportData", "SectionBuilder", "DEFAULT_SECTIONS", "REPORT_NAME",
-           "report_html", "write_report"]
+           "report_html", "write_report", "leaderboard_section", "plots_section",
+           "graphs_section", "generations_section", "failures_section", "settings_section"]
 
 logger = logging.getLogger(__name__)
 
@@ -214,11 +215,11 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _number(value: Any, digits: int = 6) -> str:
+def _number(value: Any) -> str:
     if _missing(value):
         return "–"
     number = float(value)
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.{digits}g}"
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:.6g}"
 
 
 def _cell(text: str, sort: Any, numeric: bool = True) -> str:

@@ -4,8 +4,8 @@ Every input unit is a green triangle.  Every other unit is drawn as two nodes: a
 "concatenation" node that gathers the unit's inputs, feeding the unit itself (a blue ellipse
 for a dense unit, a red box for a final unit).  Edges run from each distinct source unit to the
 concatenation node; repeated draws of the same source are collapsed into one edge whose width
-and label show the count.  Lateral edges are dashed cyan, gated lateral edges dashed orange, labelled "gated" and
-curved apart from plain lateral ones.  Levels are laid out top to bottom.
+and label show the count.  Lateral edges are dashed cyan, gated lateral edges dashed orange,
+labelled "gated" and curved apart from plain lateral ones.  Levels are laid out top to bottom.
 
 The written page is self-contained: the vis-network script and style sheet are inlined, so it
 opens without a network connection.

@@ -11,6 +11,7 @@ import math
 import re
 import shutil
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -287,3 +288,10 @@ def test_plots_switch_to_a_log_scale_when_a_few_trials_diverged(board):
         diverged.loc[diverged.index[-1], METRIC] = best * LOG_SCALE_RATIO * 1.01
         axes = plot(diverged).axes[0]
         assert axes.get_yscale() == "log" and axes.get_ylabel() == f"{METRIC} (log scale)"
+
+
+def test_without_matplotlib_the_page_says_how_to_get_the_plots(project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    text = report_html(project, graphs=0)
+    assert text.count("pip install 'cerebros[plots]'") == 2  # progress, generations
+    assert "<img" not in text and 'id="leaderboard-table"' in text
