@@ -1,6 +1,7 @@
-"""The ``cerebros`` command line: search a CSV file, show a project's results, draw a trial.
+"""The ``cerebros`` command line: search a CSV file, show a project's results, draw a trial,
+write a report page.
 
-Three subcommands (``cerebros <command> --help`` describes each):
+Four subcommands (``cerebros <command> --help`` describes each):
 
 ``search``
     Read a CSV file, use its numeric columns as features and one column as the target, run
@@ -9,6 +10,9 @@ Three subcommands (``cerebros <command> --help`` describes each):
     Print the leaderboard of an existing project folder and write its plots.
 ``graph``
     Write the interactive HTML drawing of one trial's network.
+``report``
+    Write one self-contained HTML page about a search: leaderboard, plots, networks,
+    generations, failed trials and settings.
 
 Unlike the library, this module configures logging (``-v`` for INFO, ``-vv`` for DEBUG) and
 writes its results to stdout.  Errors become one line on stderr, ``cerebros: error: ...``,
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        Parses ``search``, ``show`` and ``graph`` arguments; the chosen command's function
+        Parses ``search``, ``show``, ``graph`` and ``report`` arguments; the chosen command's function
         is in the ``command`` attribute of the parsed namespace.
     """
     formatter = _HelpFormatter
@@ -197,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         "show", parents=[common], formatter_class=formatter,
         help="print the leaderboard of a project and write its plots",
         description="Print the leaderboard of a search's project folder and write "
-                    "search_progress.png and learning_curves.png into it (plots need "
+                    "search_progress.png and learning_curves.png into it, and "
+                    "generations.png for a search of several generations (plots need "
                     "matplotlib: pip install 'cerebros[plots]').")
     show.add_argument("project", type=Path, help="the project folder of a search")
     show.add_argument("--top", type=_bounded_int(1), default=10, metavar="N",
@@ -218,6 +223,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where to write the page (default: model_graphs/<trial>.html in "
                             "the project folder)")
     graph.set_defaults(command=_graph)
+
+    report = commands.add_parser(
+        "report", parents=[common], formatter_class=formatter,
+        help="write one self-contained HTML page about a search",
+        description="Write one HTML page about a search's project folder: the sortable "
+                    "leaderboard, the progress and learning-curve plots, the networks of the "
+                    "best trials, the generations, the failed trials with their errors and "
+                    "the search's settings. Everything is inlined: the page opens offline "
+                    "(plots need matplotlib: pip install 'cerebros[plots]').")
+    report.add_argument("project", type=Path, help="the project folder of a search")
+    report.add_argument("--output", type=Path, default=None, metavar="PATH",
+                        help="where to write the page (default: report.html in the project "
+                             "folder)")
+    report.add_argument("--graphs", type=_bounded_int(0), default=3, metavar="N",
+                        help="draw the networks of the best N trials (0: none)")
+    report.set_defaults(command=_report)
     return parser
 
 
@@ -489,6 +510,15 @@ def _graph(args: argparse.Namespace) -> int:
     _check_project(args.project)
     path = plan_graph_from_project(args.project, args.trial, args.subtrial, path=args.output)
     print(f"graph: {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from cerebros.report import write_report
+
+    _check_project(args.project)
+    path = write_report(args.project, path=args.output, graphs=args.graphs)
+    print(f"report: {path}")
     return 0
 
 

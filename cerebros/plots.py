@@ -1,4 +1,5 @@
-"""Static plots of a search: progress over trials and learning curves of the best trials.
+"""Static plots of a search: progress over trials, learning curves of the best trials, and
+the generations of an evolutionary search.
 
 matplotlib is an optional dependency (``pip install 'cerebros[plots]'``), imported only when a
 plot is drawn.  Figures are built with ``matplotlib.figure.Figure`` and rendered by the Agg
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cerebros.checks import check_direction, check_int
+from cerebros.checks import check_bool, check_direction, check_int
 from cerebros.project import write_bytes_atomic
 from cerebros.ranking import history_columns
 from cerebros.results import load_history, load_results
@@ -24,13 +25,14 @@ from cerebros.results import load_history, load_results
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_search_progress", "plot_learning_curves", "write_plots",
-           "SEARCH_PROGRESS_FILE", "LEARNING_CURVES_FILE"]
+__all__ = ["plot_search_progress", "plot_learning_curves", "plot_generations", "write_plots",
+           "figure_png", "SEARCH_PROGRESS_FILE", "LEARNING_CURVES_FILE", "GENERATIONS_FILE"]
 
 logger = logging.getLogger(__name__)
 
 SEARCH_PROGRESS_FILE = "search_progress.png"
 LEARNING_CURVES_FILE = "learning_curves.png"
+GENERATIONS_FILE = "generations.png"
 
 
 def _new_figure(**kwargs: Any) -> "Figure":
@@ -42,6 +44,27 @@ def _new_figure(**kwargs: Any) -> "Figure":
     return Figure(**kwargs)
 
 
+def figure_png(figure: "Figure", dpi: int = 100) -> bytes:
+    """Render a figure of this module as PNG bytes (e.g. to inline it in a web page).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        A figure returned by one of the ``plot_*`` functions.
+    dpi : int, default 100
+        Pixels per inch: the 8 x 5 inch figures become 800 x 500 pixels at 100.
+
+    Returns
+    -------
+    bytes
+        The PNG file's content.
+    """
+    check_int("dpi", dpi, 1)
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=dpi)
+    return image.getvalue()
+
+
 def _save(figure: "Figure", path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     image = io.BytesIO()
@@ -49,6 +72,19 @@ def _save(figure: "Figure", path: Path) -> Path:
     write_bytes_atomic(path, image.getvalue())
     logger.info("wrote %s", path)
     return path
+
+
+LOG_SCALE_RATIO = 10.0
+"""A plot's y axis is logarithmic when its positive values span more than this factor."""
+
+
+def _scale_y(axes: Any, values: Any) -> None:
+    """Make the y axis logarithmic when ``values`` are all positive and span more than
+    :data:`LOG_SCALE_RATIO` (a few diverged trials would otherwise flatten all others)."""
+    values = pd.Series(values, dtype="float64").dropna()
+    if len(values) and values.min() > 0 and values.max() / values.min() > LOG_SCALE_RATIO:
+        axes.set_yscale("log")
+        axes.set_ylabel(f"{axes.get_ylabel()} (log scale)")
 
 
 def _leaderboard(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
@@ -109,6 +145,7 @@ def plot_search_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[
     axes.set_xlabel("trial number")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(metric)
+    _scale_y(axes, scored[metric])
     axes.set_title(f"Search progress: {len(ordered)} trials, {n_failed} failed "
                    f"({'lower' if direction == 'minimize' else 'higher'} is better)")
     axes.grid(alpha=0.3)
@@ -129,7 +166,8 @@ def _curve_columns(metric: str, available: list[str]) -> list[tuple[str, str]]:
 
 def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
                          metric: str | None = None, direction: str | None = None,
-                         path: str | os.PathLike[str] | None = None) -> "Figure":
+                         path: str | os.PathLike[str] | None = None,
+                         save: bool = True) -> "Figure":
     """Plot the per-epoch curves (train dashed, validation solid) of the best trials.
 
     Parameters
@@ -143,6 +181,8 @@ def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
         oracle has them) and which way is better; default to the search config's.
     path : str or path-like, optional
         Where to save the image; defaults to ``learning_curves.png`` in ``project_dir``.
+    save : bool, default True
+        False: only return the figure, write nothing.
 
     Returns
     -------
@@ -159,6 +199,7 @@ def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
         If matplotlib is not installed.
     """
     check_int("top", top, 1)
+    check_bool("save", save)
     board = load_results(project_dir, metric, direction)
     metric = board.attrs["metric"]
     best = board[(board["status"] == "completed") & board[metric].notna()].head(top)
@@ -182,6 +223,7 @@ def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
     axes.set_xlabel("epoch (0-based)")
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_ylabel(" / ".join(column for column, _ in curves) or metric)
+    _scale_y(axes, [y for line in axes.lines for y in line.get_ydata()])
     axes.set_title(f"Learning curves of the best {len(best)} trial(s) by {metric}\n"
                    "(train dashed, validation solid)")
     axes.grid(alpha=0.3)
@@ -191,13 +233,107 @@ def plot_learning_curves(project_dir: str | os.PathLike[str], top: int = 3,
         axes.text(0.5, 0.5, "no completed trials", ha="center", va="center",
                   transform=axes.transAxes)
 
-    _save(figure, Path(path) if path is not None else Path(project_dir) / LEARNING_CURVES_FILE)
+    if save:
+        _save(figure, Path(path) if path is not None else Path(project_dir) / LEARNING_CURVES_FILE)
+    return figure
+
+
+def _spread(count: int, width: float = 0.5) -> list[float]:
+    """``count`` offsets evenly spread over ``width``, centred on 0."""
+    if count < 2:
+        return [0.0] * count
+    return [width * (i / (count - 1) - 0.5) for i in range(count)]
+
+
+def plot_generations(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
+                     metric: str | None = None, direction: str | None = None,
+                     path: str | os.PathLike[str] | None = None) -> "Figure":
+    """Plot each generation's trials, their parents, and the best value per generation.
+
+    Trials are dots above their generation (spread sideways in trial order); a grey line
+    joins each bred trial to the parent it was mutated from; a black line marks each
+    generation's best and a dashed one the best found up to that generation.
+
+    Parameters
+    ----------
+    frame_or_project_dir : pandas.DataFrame or str or path-like
+        A leaderboard from :func:`~cerebros.results.load_results` (with its ``generation``,
+        ``parent_trial`` and ``parent_subtrial`` columns), or a project folder.
+    metric, direction : str, optional
+        As for :func:`plot_search_progress`.
+    path : str or path-like, optional
+        Where to save the image.  When a project folder is given, defaults to
+        ``generations.png`` inside it; for a DataFrame nothing is saved unless ``path`` is
+        given.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: one scatter per generation, one line per parent link, the per-generation
+        best and the best so far.  Trials of an oracle without generations count as
+        generation 0.
+
+    Raises
+    ------
+    ValueError
+        If the metric or direction cannot be determined or is invalid, or the leaderboard
+        has no ``generation`` column.
+    ImportError
+        If matplotlib is not installed.
+    """
+    board, metric, direction = _leaderboard(frame_or_project_dir, metric, direction)
+    if "generation" not in board.columns:
+        raise ValueError(f"frame_or_project_dir must have a 'generation' column (as "
+                         f"load_results gives it); got columns {list(board.columns)}.")
+    ordered = board.sort_values(["trial_number", "subtrial_number"], kind="stable")
+    scored = ordered[ordered[metric].notna()].assign(
+        generation=ordered["generation"].fillna(0).astype(int))
+    generations = sorted(scored["generation"].unique())
+    figure = _new_figure(figsize=(8, 5), layout="constrained")
+    axes = figure.add_subplot()
+    position: dict[tuple[int, int], tuple[float, float]] = {}
+    for index, generation in enumerate(generations):
+        rows = scored[scored["generation"] == generation]
+        xs = [generation + offset for offset in _spread(len(rows))]
+        axes.scatter(xs, rows[metric], s=30, color=f"C{index % 10}", zorder=3,
+                     label=f"generation {generation} ({len(rows)} trials)")
+        position.update(zip(zip(rows["trial_number"], rows["subtrial_number"]),
+                            zip(xs, rows[metric])))
+    for row in scored.itertuples(index=False):
+        parent = (row.parent_trial, row.parent_subtrial)
+        if not pd.isna(row.parent_trial) and (int(parent[0]), int(parent[1])) in position:
+            (x0, y0) = position[(int(parent[0]), int(parent[1]))]
+            (x1, y1) = position[(row.trial_number, row.subtrial_number)]
+            axes.plot([x0, x1], [y0, y1], color="0.75", linewidth=0.8, zorder=1)
+    by_generation = scored.groupby("generation")[metric]
+    best = by_generation.min() if direction == "minimize" else by_generation.max()
+    so_far = best.cummin() if direction == "minimize" else best.cummax()
+    if len(best):
+        axes.plot(best.index, best.values, color="black", marker="o", zorder=2,
+                  label="best of the generation")
+        axes.plot(so_far.index, so_far.values, color="black", linestyle="--", zorder=2,
+                  label="best so far")
+    axes.set_xlabel("generation")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_ylabel(metric)
+    _scale_y(axes, scored[metric])
+    axes.set_title(f"Generations: {len(generations)} generation(s), {len(scored)} scored trials "
+                   f"({'lower' if direction == 'minimize' else 'higher'} is better)\n"
+                   "grey lines join each bred trial to its parent")
+    axes.grid(alpha=0.3)
+    if len(best):
+        axes.legend(fontsize="small")
+    if path is None and not isinstance(frame_or_project_dir, pd.DataFrame):
+        path = Path(frame_or_project_dir) / GENERATIONS_FILE
+    if path is not None:
+        _save(figure, Path(path))
     return figure
 
 
 def write_plots(project_dir: str | os.PathLike[str], metric: str | None = None,
                 direction: str | None = None) -> list[Path]:
-    """Write ``search_progress.png`` and ``learning_curves.png`` into ``project_dir``.
+    """Write ``search_progress.png`` and ``learning_curves.png`` into ``project_dir``, and
+    ``generations.png`` when the search ran more than one generation.
 
     Parameters
     ----------
@@ -209,11 +345,15 @@ def write_plots(project_dir: str | os.PathLike[str], metric: str | None = None,
     Returns
     -------
     list of pathlib.Path
-        The two written files.
+        The written files.
     """
     project = Path(project_dir)
+    board = load_results(project, metric, direction)
     progress = project / SEARCH_PROGRESS_FILE
     curves = project / LEARNING_CURVES_FILE
-    plot_search_progress(project, metric, direction, path=progress)
+    plot_search_progress(board, path=progress)
     plot_learning_curves(project, metric=metric, direction=direction, path=curves)
-    return [progress, curves]
+    if board["generation"].nunique() < 2:
+        return [progress, curves]
+    plot_generations(board, path=project / GENERATIONS_FILE)
+    return [progress, curves, project / GENERATIONS_FILE]

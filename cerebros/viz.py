@@ -4,8 +4,8 @@ Every input unit is a green triangle.  Every other unit is drawn as two nodes: a
 "concatenation" node that gathers the unit's inputs, feeding the unit itself (a blue ellipse
 for a dense unit, a red box for a final unit).  Edges run from each distinct source unit to the
 concatenation node; repeated draws of the same source are collapsed into one edge whose width
-and label show the count.  Lateral edges are dashed cyan, gated lateral edges dashed orange and
-labelled "gated".  Levels are laid out top to bottom.
+and label show the count.  Lateral edges are dashed cyan, gated lateral edges dashed orange,
+labelled "gated" and curved apart from plain lateral ones.  Levels are laid out top to bottom.
 
 The written page is self-contained: the vis-network script and style sheet are inlined, so it
 opens without a network connection.
@@ -20,15 +20,17 @@ import logging
 import os
 import re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+import pyvis
 from pyvis.network import Network
 
 from cerebros.project import ARCHITECTURES_DIR, GRAPHS_DIR, trial_stem, write_bytes_atomic
 from cerebros.wiring import WiringPlan
 
-__all__ = ["plan_graph", "plan_graph_from_project"]
+__all__ = ["plan_graph", "plan_graph_from_project", "plan_graph_data", "vis_network_resources"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ _REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]
                             re.IGNORECASE)
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*>", re.IGNORECASE)
 _EMPTY_HEADING = re.compile(r"<center>\s*<h1>\s*</h1>\s*</center>", re.IGNORECASE)
+# The vis-network build that pyvis ships (and inlines with cdn_resources="in_line").
+_VIS_DIR = Path(pyvis.__file__).parent / "templates" / "lib"
+_SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
 
 
 def _unit_node_id(level: int, unit: int) -> str:
@@ -94,8 +99,11 @@ def _add_unit_nodes(net: Network, plan: WiringPlan) -> None:
 def _edge_style(kind: str, gated: bool, count: int) -> dict[str, Any]:
     times = f"×{count}" if count > 1 else ""
     if gated:
+        # Curved the other way than plain laterals, so a gated and a plain lateral edge
+        # between the same units never hide each other.
         return {"color": GATED_COLOR, "dashes": True, "label": f"gated {times}".strip(),
-                "title": f"gated lateral connection, drawn {count} time(s)"}
+                "title": f"gated lateral connection, drawn {count} time(s)",
+                "smooth": {"enabled": True, "type": "curvedCW", "roundness": 0.35}}
     style: dict[str, Any] = {"title": f"{kind} connection, drawn {count} time(s)"}
     if times:
         style["label"] = times
@@ -109,8 +117,16 @@ def _edge_style(kind: str, gated: bool, count: int) -> dict[str, Any]:
 def _add_connection_edges(net: Network, plan: WiringPlan) -> None:
     draws = Counter((c.source, c.target, c.kind, c.gated) for c in plan.connections)
     for (source, target, kind, gated), count in draws.items():
-        net.add_edge(_unit_node_id(*source), _concat_node_id(*target),
-                     width=min(1 + 1.5 * (count - 1), 8), **_edge_style(kind, gated, count))
+        width = min(1 + 1.5 * (count - 1), 8) + (1 if gated else 0)
+        net.add_edge(_unit_node_id(*source), _concat_node_id(*target), width=width,
+                     **_edge_style(kind, gated, count))
+
+
+def _wiring(plan: Any) -> WiringPlan:
+    if not isinstance(plan, Mapping):
+        raise ValueError(f"plan: expected a plan dict (WiringPlan.to_dict()), got "
+                         f"{type(plan).__name__}.")
+    return WiringPlan.from_dict(plan)
 
 
 def _build_network(plan: WiringPlan) -> Network:
@@ -119,6 +135,59 @@ def _build_network(plan: WiringPlan) -> Network:
     _add_connection_edges(net, plan)
     net.options = copy.deepcopy(_LAYOUT_OPTIONS)
     return net
+
+
+def plan_graph_data(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """The nodes, edges and vis-network options of the drawing of a wiring plan.
+
+    This is the data :func:`plan_graph` draws, for pages that hold several networks and
+    share one vis-network script (see :func:`vis_network_resources`):
+    ``new vis.Network(container, {nodes: new vis.DataSet(data.nodes), edges: new
+    vis.DataSet(data.edges)}, data.options)``.
+
+    Parameters
+    ----------
+    plan : mapping
+        A plan dict as written by ``WiringPlan.to_dict()`` (extra keys are ignored).
+
+    Returns
+    -------
+    dict
+        ``{"nodes": [...], "edges": [...], "options": {...}}``, JSON-serializable.
+
+    Raises
+    ------
+    ValueError
+        If ``plan`` is not a valid plan dict.
+    """
+    net = _build_network(_wiring(plan))
+    return {"nodes": net.nodes, "edges": net.edges, "options": copy.deepcopy(net.options)}
+
+
+@lru_cache(maxsize=1)
+def vis_network_resources() -> tuple[str, str]:
+    """The vis-network script and style sheet bundled with the installed pyvis.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The JavaScript (``vis-network.min.js``, its source-map comment removed, so a page
+        inlining it asks for no other file) and the CSS (``vis-network.css``, whose images
+        are ``data:`` URIs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the installed pyvis has no bundled vis-network.
+    """
+    found = sorted(_VIS_DIR.glob("vis-*/vis-network.min.js"),
+                   key=lambda p: tuple(int(n) for n in re.findall(r"\d+", p.parent.name)))
+    if not found:
+        raise FileNotFoundError(f"no vis-network.min.js under {_VIS_DIR}; reinstall pyvis "
+                                "(pip install 'pyvis>=0.3.2').")
+    script = _SOURCE_MAP.sub("", found[-1].read_text(encoding="utf-8"))
+    style = (found[-1].parent / "vis-network.css").read_text(encoding="utf-8")
+    return script, style
 
 
 def _standalone_html(net: Network, title: str) -> str:
@@ -161,10 +230,7 @@ def plan_graph(plan: Mapping[str, Any], path: str | os.PathLike[str],
     path = Path(path)
     if path.suffix.lower() != ".html":
         raise ValueError(f"path: expected a file name ending in '.html', got {str(path)!r}.")
-    if not isinstance(plan, Mapping):
-        raise ValueError(f"plan: expected a plan dict (WiringPlan.to_dict()), got "
-                         f"{type(plan).__name__}.")
-    wiring = WiringPlan.from_dict(plan)
+    wiring = _wiring(plan)
     heading = title if title is not None else str(plan.get("name", "Cerebros network"))
     page = _standalone_html(_build_network(wiring), heading)
     path.parent.mkdir(parents=True, exist_ok=True)

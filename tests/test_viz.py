@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -12,15 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from browser import BROWSER_FLAGS, require_browser
 from cerebros.config import WiringConfig
 from cerebros.spec import NetworkSpec
-from cerebros.viz import GATED_COLOR, plan_graph, plan_graph_from_project
+from cerebros.viz import (GATED_COLOR, plan_graph, plan_graph_data, plan_graph_from_project,
+                          vis_network_resources)
 from cerebros.wiring import WiringPlan, plan_wiring
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync")
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +92,11 @@ def test_lateral_edges_are_dashed_and_gated_ones_marked(plan, page):
     assert gated_groups and plain_lateral
     assert len(gated) == len(gated_groups)
     assert all(e["color"] == GATED_COLOR and e["dashes"] for e in gated)
+    # curved apart from the plain lateral edge a pair of units may also have
+    assert all(e["smooth"]["type"] == "curvedCW" for e in gated)
     lateral = [e for e in edges if e.get("dashes") and e not in gated]
     assert len(lateral) == len(plain_lateral)
-    assert all(e["color"] != GATED_COLOR for e in lateral)
+    assert all(e["color"] != GATED_COLOR and "smooth" not in e for e in lateral)
     assert not any(e.get("dashes") for e in edges if e not in gated and e not in lateral)
 
 
@@ -113,6 +111,19 @@ def test_page_is_self_contained_and_titled(page):
     assert "<title>trial &lt;7&gt;</title>" in text
     assert '"hierarchical": {"enabled": true' in text
     assert [p.name for p in path.parent.iterdir()] == ["net.html"]
+
+
+def test_graph_data_is_the_data_of_the_drawn_page(plan, page):
+    _, nodes, edges = page
+    data = plan_graph_data(plan.to_dict())
+    assert json.loads(json.dumps(data["nodes"])) == nodes
+    assert json.loads(json.dumps(data["edges"])) == edges
+    assert data["options"]["layout"]["hierarchical"]["enabled"] is True
+    with pytest.raises(ValueError, match="plan: expected a plan dict"):
+        plan_graph_data([1, 2])
+    script, style = vis_network_resources()
+    assert "sourceMappingURL" not in script and "Network" in script and len(script) > 100_000
+    assert ".vis-network" in style and not re.search(r"url\((?!\"?data:)", style)
 
 
 def test_graph_from_project_writes_into_model_graphs(plan, tmp_path):
@@ -173,15 +184,8 @@ setTimeout(function () {
 """
 
 
-def find_browser() -> str | None:
-    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
-
-
 def test_page_draws_every_node_in_headless_chromium(plan, page, tmp_path):
-    browser = find_browser()
-    if browser is None:
-        pytest.skip(f"no headless browser found on PATH (looked for {', '.join(BROWSERS)}); "
-                    "install one, e.g. apt-get install chromium")
+    browser = require_browser()
     path, nodes, edges = page
     probed = tmp_path / "probed.html"
     probed.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>", 1),

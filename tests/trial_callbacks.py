@@ -93,3 +93,15 @@ class RecordLearningRate(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         RecordLearningRate.rates.append(float(keras.ops.convert_to_numpy(
             self.model.optimizer.learning_rate)))
+
+
+class FailTrialWith(keras.callbacks.Callback):
+    """Raise RuntimeError(``message``) as the chosen trial starts training."""
+
+    def __init__(self, trial, message):
+        super().__init__()
+        self.trial, self.message = trial, message
+
+    def on_train_begin(self, logs=None):
+        if trial_of(self.model) == self.trial:
+            raise RuntimeError(self.message)
