@@ -650,15 +650,17 @@ def _stop_workers(workers: list[Any], interrupt: bool) -> list[int]:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from cerebros.meta import MetaSearch
+    from cerebros.meta import MetaSearch, SearchSpace
     from cerebros.meta.study import mask_url
     from cerebros.project import write_json_atomic
 
+    space = SearchSpace(_tune_space(args))  # a bad space fails before the data is read
     features, labels, task, project = _read_task(
         args, DEFAULT_PROJECTS_DIR / f"{args.csv.stem}-tune")
     meta = MetaSearch(
-        project, _tune_space(args), n_meta_trials=args.meta_trials, storage=args.storage,
-        study_name=args.study, sampler=args.sampler, pruner=args.pruner, seed=args.meta_seed,
+        project, space, n_meta_trials=args.meta_trials, storage=args.storage,
+        study_name=args.study, sampler=args.sampler, pruner=args.pruner,
+        meta_seed=args.meta_seed,
         max_inner_trials=args.max_inner_trials, timeout_s=args.timeout,
         **_search_arguments(args, features, labels, task),
         verbose=2 if args.verbose >= 2 else 0)

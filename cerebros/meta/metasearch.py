@@ -70,7 +70,7 @@ class MetaConfig:
     study_name: str | None = None
     sampler: Any = "tpe"
     pruner: Any = "median"
-    seed: int = 0
+    meta_seed: int = 0
     max_inner_trials: int | None = None
     timeout_s: float | None = None
     heartbeat_s: float = 30.0
@@ -93,7 +93,7 @@ class MetaConfig:
             if isinstance(value, str) and value not in names:
                 raise ValueError(f"{name} must be one of {', '.join(map(repr, names))} or an "
                                  f"Optuna {name} object; got {value!r}.")
-        check_int("seed", self.seed, 0)
+        check_int("meta_seed", self.meta_seed, 0)
         if self.max_inner_trials is not None:
             check_int("max_inner_trials", self.max_inner_trials, 1)
         if self.timeout_s is not None:
@@ -177,12 +177,13 @@ class MetaSearch:
     study_name : str, optional
         Default: the project directory's name.
     sampler : {"tpe", "random"} or optuna sampler
-        "tpe": multivariate TPE; each meta-trial's sampler is seeded with (``seed``, its number).
+        "tpe": multivariate TPE; each meta-trial's sampler is seeded with (``meta_seed``, its
+        number), so processes sharing a study draw different settings.
     pruner : {"median", "halving", "none"} or optuna pruner
         "median": ``MedianPruner`` once 2 meta-trials completed, after a third of the inner
         trials; "halving": ``SuccessiveHalvingPruner``.
-    seed : int
-        Seed of the sampler.  The inner searches use their own ``seed`` argument.
+    meta_seed : int
+        Seed of the sampler (the inner searches' ``seed`` is one of ``search_arguments``).
     max_inner_trials : int, optional
         A second budget: no meta-trial starts unless the inner trials of the earlier ones
         (their full budget while they run) plus its own full budget fit in this number.
@@ -208,14 +209,14 @@ class MetaSearch:
     def __init__(self, project_name: str | Path, space: Mapping[str, Any] | None = None, *,
                  n_meta_trials: int = 20, storage: str | None = None,
                  study_name: str | None = None, sampler: Any = "tpe", pruner: Any = "median",
-                 seed: int = 0, max_inner_trials: int | None = None,
+                 meta_seed: int = 0, max_inner_trials: int | None = None,
                  timeout_s: float | None = None, heartbeat_s: float = 30.0,
                  grace_s: float = 300.0, **search_arguments: Any) -> None:
         if not isinstance(project_name, (str, Path)) or not str(project_name).strip():
             raise ValueError(f"project_name must be a non-empty path; got {project_name!r}.")
         self.root = Path(project_name)
         self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
-        self.config = MetaConfig(n_meta_trials, storage, study_name, sampler, pruner, seed,
+        self.config = MetaConfig(n_meta_trials, storage, study_name, sampler, pruner, meta_seed,
                                  max_inner_trials, timeout_s, heartbeat_s, grace_s)
         self.search_arguments = self._checked_arguments(search_arguments)
         self.settings, self.omitted = settings_json(self.search_arguments)
@@ -296,7 +297,7 @@ class MetaSearch:
         sampler = self.config.sampler
         if not isinstance(sampler, str):
             return sampler
-        seed = int(np.random.default_rng([self.config.seed, number]).integers(2**31 - 1))
+        seed = int(np.random.default_rng([self.config.meta_seed, number]).integers(2**31 - 1))
         if sampler == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         startup = min(10, max(2, self.config.n_meta_trials // 4))

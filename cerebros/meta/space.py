@@ -397,13 +397,14 @@ class SearchSpace:
     def params_of(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The Optuna parameters that give the search ``arguments`` (the inverse of
         :meth:`arguments_of`, e.g. to enqueue known settings); arguments of fixed
-        dimensions must equal their values, those the space does not set are refused.
+        dimensions must equal their values, those the space does not set are refused, and
+        dimensions not given are left out (for the sampler to draw).
 
         Raises
         ------
         ValueError
-            If an argument is not set by the space, a tuned one is missing, or a value lies
-            outside its dimension's range or options.
+            If an argument is not set by the space, only one of a pair is given, or a value
+            lies outside its dimension's range or options.
         """
         extra = sorted(set(arguments) - set(self.arguments()))
         if extra:
@@ -413,11 +414,11 @@ class SearchSpace:
         for name, spec in self._specs.items():
             dimension = DIMENSIONS[name]
             given = [arguments.get(a) for a in dimension.arguments]
+            if all(value is None for value in given):
+                continue  # left to the sampler
             if any(value is None for value in given):
-                if isinstance(spec, Fixed):
-                    continue
-                raise ValueError(f"settings: tuned dimension {name!r} needs "
-                                 f"{' and '.join(dimension.arguments)}.")
+                raise ValueError(f"settings: {name} needs both "
+                                 f"{' and '.join(dimension.arguments)}; got {given!r}.")
             if isinstance(spec, Fixed):
                 fixed = spec.value if dimension.kind == "pair" else (spec.value,)
                 if tuple(given) != tuple(fixed):
