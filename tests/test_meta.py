@@ -236,8 +236,9 @@ def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(c
                           cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     board = load_meta_results(project).set_index("meta_trial")
-    assert sorted(board.index) == [0, 1] and set(board["state"]) == {"complete"}
-    assert board.loc[0, "attempts"] == 2 and board.loc[1, "attempts"] == 1
+    # A meta-trial is numbered by its first attempt: the retry of 0 took Optuna trial 1.
+    assert sorted(board.index) == [0, 2] and set(board["state"]) == {"complete"}
+    assert board.loc[0, "attempts"] == 2 and board.loc[2, "attempts"] == 1
     assert board.loc[0, "inner_trials"] == 3
     oracle_rows = pd.read_csv(oracle)
     assert sorted(oracle_rows["trial_number"]) == [0, 1, 2], "no inner trial lost or repeated"
@@ -245,7 +246,7 @@ def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(c
     assert kept["started_at"].tolist() == first["started_at"].tolist(), \
         "the inner trials finished before the kill were not run again"
     assert sorted(p.name for p in project.glob("meta_trial_*")) == ["meta_trial_0000",
-                                                                  "meta_trial_0001"]
+                                                                  "meta_trial_0002"]
     assert "best settings" in done.stdout and (project / "best_settings.json").is_file()
 
 

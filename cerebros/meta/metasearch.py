@@ -383,7 +383,7 @@ class MetaSearch:
                 row["value"] = progress.best_value
                 with _no_optuna_warnings():
                     trial.report(progress.best_value, progress.finished)
-                if trial.should_prune():
+                if progress.finished < progress.total and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after {progress.finished} inner trials")
             if deadline is not None and time.monotonic() >= deadline:
                 raise _OutOfTime

@@ -296,6 +296,10 @@ def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
     """
     from optuna.trial import TrialState
 
+    trials = study.get_trials(deepcopy=False)
+    waiting = any(t.state == TrialState.WAITING for t in trials)
+    if not waiting and len({meta_number(t) for t in trials if counted(t)}) >= n_meta_trials:
+        return None  # spent: ask for no attempt that would only be released
     with _quiet_optuna():
         trial = study.ask()
     frozen = _storage_of(study).get_trial(trial._trial_id)  # noqa: SLF001
@@ -307,7 +311,7 @@ def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
     over = len(earlier) >= n_meta_trials
     if not over and max_inner_trials is not None and inner_budget is not None:
         used = sum(int(t.user_attrs.get(INNER_TRIALS, 0)) if t.state.is_finished()
-                   and t.state != TrialState.WAITING else inner_budget for t in earlier.values())
+                   else inner_budget for t in earlier.values())
         over = used + inner_budget > max_inner_trials
     if over:
         release(study, trial, "over budget", retry=False)
