@@ -209,6 +209,25 @@ def test_show_prints_a_meta_search_and_plots_it(pruned_meta, capsys):
     assert len(load_meta_results(meta.root)) == 2
 
 
+def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(tmp_path):
+    arguments = inner(number_of_architecture_moities_to_try=3)
+    first = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, timeout_s=0.5, **arguments)
+    assert first.run() is None, "stopped after its first inner trial, nothing completed"
+    oracle = tmp_path / "meta" / "meta_trial_0000" / "oracle.csv"
+    started = pd.read_csv(oracle)["started_at"].tolist()
+    assert len(started) == 1
+    board = first.results_summary()
+    assert board["state"].tolist() == ["waiting"] and board["attempts"].tolist() == [2]
+
+    second = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, **arguments)
+    assert second.run() is not None
+    board = second.results_summary()
+    assert board[["meta_trial", "state", "inner_trials", "attempts"]].values.tolist() == [
+        [0, "complete", 3, 2]]
+    rows = pd.read_csv(oracle)
+    assert sorted(rows["trial_number"]) == [0, 1, 2] and rows["started_at"].iloc[0] == started[0]
+
+
 # ------------------------------------------------------------------ processes
 def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 400) -> None:
     deadline = time.time() + timeout

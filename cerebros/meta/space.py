@@ -303,8 +303,8 @@ class SearchSpace:
         unknown = [name for name in space if name not in DIMENSIONS]
         if unknown:
             name = unknown[0]
-            close = difflib.get_close_matches(str(name), list(DIMENSIONS) + list(ARGUMENT_DIMENSION),
-                                              n=3)
+            known = list(DIMENSIONS) + list(ARGUMENT_DIMENSION)
+            close = difflib.get_close_matches(str(name), known, n=3)
             hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
             raise ValueError(f"space: unknown parameter {name!r}{hint}; a space can hold "
                              f"{', '.join(DIMENSIONS)}. A minimum_*/maximum_* pair is one "
