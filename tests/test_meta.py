@@ -346,15 +346,17 @@ def postgres_url():
 
 
 def test_a_meta_search_on_a_real_postgresql_server(postgres_url, tmp_path):
-    meta = MetaSearch(tmp_path / "pg", TINY, n_meta_trials=2, storage=postgres_url,
+    meta = MetaSearch(tmp_path / "pg", TINY, n_meta_trials=1, storage=postgres_url,
                       study_name="cerebros-test", **inner())
     meta.run()
-    board = load_meta_results(tmp_path / "pg")
-    assert sorted(board["meta_trial"]) == [0, 1] and set(board["state"]) == {"complete"}
     assert not (tmp_path / "pg" / "meta_study.db").exists(), "the study lives in PostgreSQL"
-    again = MetaSearch(tmp_path / "elsewhere", TINY, n_meta_trials=3, storage=postgres_url,
+    again = MetaSearch(tmp_path / "elsewhere", TINY, n_meta_trials=2, storage=postgres_url,
                        study_name="cerebros-test", **inner())
     again.run()
-    assert sorted(again.results_summary()["meta_trial"]) == [0, 1, 2], \
+    assert [p.name for p in (tmp_path / "elsewhere").glob("meta_trial_*")] == ["meta_trial_0001"], \
         "a second machine (another project folder) continues the same study"
-    assert [p.name for p in (tmp_path / "elsewhere").glob("meta_trial_*")] == ["meta_trial_0002"]
+    board = load_meta_results(tmp_path / "pg")
+    assert sorted(board["meta_trial"]) == [0, 1] and set(board["state"]) == {"complete"}
+    with pytest.raises(StudyManifestError, match="inner.epochs"):
+        MetaSearch(tmp_path / "third", TINY, storage=postgres_url, study_name="cerebros-test",
+                   **inner(epochs=2))
