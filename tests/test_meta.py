@@ -228,6 +228,36 @@ def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(t
     assert sorted(rows["trial_number"]) == [0, 1, 2] and rows["started_at"].iloc[0] == started[0]
 
 
+def test_help_and_show_of_a_meta_project_load_neither_tensorflow_nor_optuna_needlessly(
+        pruned_meta, tmp_path):
+    meta, _ = pruned_meta
+    code = ("import sys, cerebros_cli\n"
+            "sys.argv = ['cerebros', *sys.argv[1:]]\n"
+            "try:\n    code = cerebros_cli.main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "print('LOADED', sorted(m for m in ('tensorflow', 'keras', 'optuna') "
+            "if m in sys.modules))\n")
+    clean = {k: v for k, v in os.environ.items() if k != "CEREBROS_LAZY_IMPORT"}
+    helped = subprocess.run([sys.executable, "-c", code, "--help"], cwd=tmp_path, env=clean,
+                            capture_output=True, text=True, timeout=300)
+    assert "tune" in helped.stdout and "LOADED []" in helped.stdout, helped.stderr[-2000:]
+    shown = subprocess.run([sys.executable, "-c", code, "show", str(meta.root), "--no-plots"],
+                           cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=300)
+    assert "pruned" in shown.stdout and "LOADED ['optuna']" in shown.stdout, shown.stderr[-2000:]
+
+
+def test_processes_creating_one_new_sqlite_study_at_once_all_open_it(tmp_path):
+    code = ("import sys; from cerebros.meta.study import open_storage; "
+            "open_storage(sys.argv[1]); print('opened')")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    lazy = {**os.environ, "CEREBROS_LAZY_IMPORT": "1"}
+    processes = [subprocess.Popen([sys.executable, "-c", code, url], env=lazy, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(4)]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0 and "opened" in out, err[-2000:]
+
+
 # ------------------------------------------------------------------ processes
 def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 400) -> None:
     deadline = time.time() + timeout

@@ -149,7 +149,7 @@ def settings_json(arguments: Mapping[str, Any]) -> tuple[dict[str, Any], list[st
             value = dtype_name(value)
         try:
             settings[name] = _json_value(value)
-        except TypeError:
+        except (TypeError, ValueError):
             if name not in defaults or defaults[name] is not value:
                 omitted.append(name)
     return settings, omitted

@@ -53,6 +53,7 @@ MANIFEST_KEY = "cerebros:meta_search"
 """Study user attribute holding the meta-search's manifest (space, direction, inner settings)."""
 
 _SQLITE_TIMEOUT_S = 120
+_OPEN_ATTEMPTS = 5
 
 
 class StudyManifestError(ValueError):
@@ -101,16 +102,39 @@ def open_storage(url: str):
     sqlite = url.startswith("sqlite")
     engine_kwargs = {"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if sqlite else {
         "pool_pre_ping": True}
-    try:
-        with _quiet_optuna():
-            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
-    except Exception as error:  # noqa: BLE001 - drivers raise many types; all mean "cannot open"
-        text = " ".join(str(error).split())[:500]
-        raise ValueError(f"storage: cannot open {mask_url(url)!r}: {type(error).__name__}: "
-                         f"{text}") from None
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            with _quiet_optuna(), _creation_lock(url):
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            break
+        except Exception as error:  # noqa: BLE001 - drivers raise many types: "cannot open"
+            # Processes that create a new database's tables at the same moment collide (a
+            # table or Optuna's schema-version row "already exists"); the loser finds the
+            # tables made on its next try.  SQLite files are also serialized by a file lock.
+            racing = type(error).__name__ == "IntegrityError" or "already exists" in str(error)
+            if racing and attempt + 1 < _OPEN_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            text = " ".join(str(error).split())[:500]
+            raise ValueError(f"storage: cannot open {mask_url(url)!r}: {type(error).__name__}: "
+                             f"{text}") from None
     if sqlite:
         _serialize_sqlite(storage.engine)
     return storage
+
+
+@contextlib.contextmanager
+def _creation_lock(url: str) -> Iterator[None]:
+    """For a SQLite file URL, hold ``<file>.lock`` while its tables may be created."""
+    prefix = "sqlite:///"
+    path = url[len(prefix):].split("?", 1)[0] if url.startswith(prefix) else ""
+    if not path or path == ":memory:" or not Path(path).parent.is_dir():
+        yield
+        return
+    import filelock
+
+    with filelock.FileLock(f"{path}.lock", timeout=_SQLITE_TIMEOUT_S):
+        yield
 
 
 @contextlib.contextmanager
