@@ -233,7 +233,8 @@ def test_help_and_show_of_a_meta_project_load_neither_tensorflow_nor_optuna_need
     meta, _ = pruned_meta
     code = ("import sys, cerebros_cli\n"
             "sys.argv = ['cerebros', *sys.argv[1:]]\n"
-            "try:\n    code = cerebros_cli.main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "try:\n    code = cerebros_cli.main()\n"
+            "except SystemExit as exit:\n    code = exit.code\n"
             "print('LOADED', sorted(m for m in ('tensorflow', 'keras', 'optuna') "
             "if m in sys.modules))\n")
     clean = {k: v for k, v in os.environ.items() if k != "CEREBROS_LAZY_IMPORT"}
