@@ -26,6 +26,7 @@ _EXPORTS = {
     "cerebros.ensemble": ("WeightedAverage", "average_models", "build_ensemble"),
     "cerebros.layers": ("FusedDenseUnit",),
     "cerebros.levels.levels": ("DenseLevel", "FinalDenseLevel", "InputLevel"),
+    "cerebros.meta": ("MetaSearch",),
     "cerebros.neuralnetworkfuture.neural_network_future": ("NeuralNetworkFuture",),
     "cerebros.project": ("ProjectLockedError",),
     "cerebros.results": ("load_results",),

@@ -1,13 +1,17 @@
-"""The ``cerebros`` command line: search a CSV file, show a project's results, draw a trial,
-write a report page.
+"""The ``cerebros`` command line: search a CSV file, tune the search, show a project's
+results, draw a trial, write a report page.
 
-Four subcommands (``cerebros <command> --help`` describes each):
+Five subcommands (``cerebros <command> --help`` describes each):
 
 ``search``
     Read a CSV file, use its numeric columns as features and one column as the target, run
     a random architecture search and print the leaderboard and the best model's path.
+``tune``
+    The same data and options, but a meta-search (:mod:`cerebros.meta`): Optuna tunes the
+    search's own settings over many searches, and the best settings are written as JSON.
 ``show``
-    Print the leaderboard of an existing project folder and write its plots.
+    Print the leaderboard of an existing project folder (a search's or a meta-search's) and
+    write its plots.
 ``graph``
     Write the interactive HTML drawing of one trial's network.
 ``report``
@@ -113,13 +117,110 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    """The input file, the target and how the rows are read and split (search and tune)."""
+    parser.add_argument("csv", type=Path, help="the CSV file, with a header row")
+    parser.add_argument("--target", required=True, help="the column to predict")
+    parser.add_argument("--project", type=Path, default=None,
+                        help="the project folder for oracle, models and plots "
+                             "(default: cerebros-projects/<name of the CSV file>)")
+    parser.add_argument("--task", choices=("auto", "regression", "classification"),
+                        default="auto",
+                        help="what to predict; auto picks classification for a non-numeric "
+                             f"target or an integer one with at most {MAX_AUTO_CLASSES} "
+                             "distinct values, otherwise regression")
+    parser.add_argument("--fillna", type=_finite_float, default=None, metavar="VALUE",
+                        help="fill missing feature values with VALUE (by default missing "
+                             "values are an error)")
+    parser.add_argument("--no-shuffle", action="store_true",
+                        help="keep the file's row order, so the last rows validate (e.g. for "
+                             "time series)")
+    parser.add_argument("--validation-split", type=_fraction, default=0.35, metavar="F",
+                        help="fraction of the rows held out for validation, in [0, 1)")
+    parser.add_argument("--seed", type=_bounded_int(0), default=8675309, metavar="S",
+                        help="seed of the shuffle, the sampled architectures and the weights")
+
+
+def _add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """A search's trials and epochs (for tune: those of every meta-trial's search)."""
+    parser.add_argument("--trials", type=_bounded_int(1), default=5, metavar="N",
+                        help="number of architectures (moieties) to sample")
+    parser.add_argument("--tries-per-architecture", type=_bounded_int(1), default=1, metavar="N",
+                        help="wirings tried of each sampled architecture")
+    parser.add_argument("--generations", type=_bounded_int(1), default=1, metavar="G",
+                        help="split the trials into G generations; later ones breed mutations "
+                             "of the best earlier trials (1: plain random search)")
+    parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
+                        help="most epochs per trial")
+    parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
+                        help="stop a trial after P epochs without improvement of the ranking "
+                             "metric (0: never stop early)")
+
+
+def _add_space_options(parser: argparse.ArgumentParser, tune: bool) -> None:
+    """The settings a meta-search tunes.  For search they set the search; for tune a given
+    one fixes (batch size, learning rate) or bounds (levels, units, neurons) what the
+    meta-trials draw, and an absent one keeps the space's default."""
+    fixes = " (default: tuned; giving it fixes it for every meta-trial)"
+    parser.add_argument("--batch-size", type=_bounded_int(1), default=None if tune else 200,
+                        metavar="B", help="training batch size" + (fixes if tune else ""))
+    parser.add_argument("--learning-rate", type=_positive_float, default=None if tune else 0.005,
+                        metavar="LR", help="learning rate of the AdamW optimizer"
+                                           + (fixes if tune else ""))
+    for noun, counted, fewest, most in (
+            ("levels", "dense levels per network, the output level included", 2, 7),
+            ("units", "units per level", 1, 4), ("neurons", "neurons per unit", 1, 4)):
+        for bound, word, default in (("min", "fewest", fewest), ("max", "most", most)):
+            text = f"{word} {counted}"
+            if tune:
+                text += f" that a meta-trial may draw (default: the space's, {default})"
+            parser.add_argument(f"--{bound}-{noun}", type=_bounded_int(1),
+                                default=None if tune else default, metavar="N", help=text)
+
+
+def _add_tune_options(parser: argparse.ArgumentParser) -> None:
+    """The meta-search's own options."""
+    parser.add_argument("--meta-trials", type=_bounded_int(1), default=20, metavar="N",
+                        help="meta-trials of the study in all (over every process and run: "
+                             "rerun with a larger N to continue it)")
+    parser.add_argument("--storage", default=None, metavar="URL",
+                        help="SQLAlchemy URL of the study's database, shared by every process "
+                             "that runs this meta-search, e.g. postgresql+psycopg://user@host/db "
+                             "(default: meta_study.db in the project folder)")
+    parser.add_argument("--study", default=None, metavar="NAME",
+                        help="the study's name (default: the project folder's name)")
+    parser.add_argument("--workers", type=_bounded_int(1), default=1, metavar="N",
+                        help="meta-trials run at once, each in its own process on this machine "
+                             "(more machines: run the same command there with one --storage)")
+    parser.add_argument("--space", type=Path, default=None, metavar="JSON",
+                        help="a JSON file of the ranges to tune, e.g. {\"learning_rate\": "
+                             "{\"low\": 0.001, \"high\": 0.1}, \"activation\": {\"choices\": "
+                             "[\"elu\", \"relu\"]}, \"batch_size\": 64} (see the README)")
+    parser.add_argument("--max-inner-trials", type=_bounded_int(1), default=None, metavar="N",
+                        help="also stop starting meta-trials once the study's inner trials "
+                             "(and the full budget of those running) would exceed N")
+    parser.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                        help="wall time of this run: no meta-trial starts after it, the running "
+                             "one stops at its next trial and resumes on the next run")
+    parser.add_argument("--pruner", choices=("median", "halving", "none"), default="median",
+                        help="how hopeless meta-trials are stopped early")
+    parser.add_argument("--sampler", choices=("tpe", "random"), default="tpe",
+                        help="how meta-trials' settings are drawn")
+    parser.add_argument("--meta-seed", type=_bounded_int(0), default=0, metavar="S",
+                        help="seed of the sampler")
+    parser.add_argument("--top", type=_bounded_int(1), default=10, metavar="N",
+                        help="rows of the leaderboard to print")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cerebros`` command and its subcommands.
 
     Returns
     -------
     argparse.ArgumentParser
-        Parses ``search``, ``show``, ``graph`` and ``report`` arguments; the chosen command's function
+        Parses ``search``, ``tune``, ``show``, ``graph`` and ``report`` arguments; the chosen
+        command's function
         is in the ``command`` attribute of the parsed namespace.
     """
     formatter = _HelpFormatter
@@ -140,56 +241,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "rows are shuffled with --seed, the last --validation-split of them "
                     "validate, and every trial is recorded in the project folder, so an "
                     "interrupted search resumes when run again with the same arguments.")
-    search.add_argument("csv", type=Path, help="the CSV file, with a header row")
-    search.add_argument("--target", required=True, help="the column to predict")
-    search.add_argument("--project", type=Path, default=None,
-                        help="the project folder for oracle, models and plots "
-                             "(default: cerebros-projects/<name of the CSV file>)")
-    search.add_argument("--task", choices=("auto", "regression", "classification"),
-                        default="auto",
-                        help="what to predict; auto picks classification for a non-numeric "
-                             f"target or an integer one with at most {MAX_AUTO_CLASSES} "
-                             "distinct values, otherwise regression")
-    search.add_argument("--fillna", type=_finite_float, default=None, metavar="VALUE",
-                        help="fill missing feature values with VALUE (by default missing "
-                             "values are an error)")
-    search.add_argument("--no-shuffle", action="store_true",
-                        help="keep the file's row order, so the last rows validate (e.g. for "
-                             "time series)")
-    search.add_argument("--trials", type=_bounded_int(1), default=5, metavar="N",
-                        help="number of architectures (moieties) to sample")
-    search.add_argument("--tries-per-architecture", type=_bounded_int(1), default=1, metavar="N",
-                        help="wirings tried of each sampled architecture")
-    search.add_argument("--generations", type=_bounded_int(1), default=1, metavar="G",
-                        help="split the trials into G generations; later ones breed mutations "
-                             "of the best earlier trials (1: plain random search)")
-    search.add_argument("--ensemble", type=_bounded_int(0), default=5, metavar="K",
-                        help="after the search, average the best K trials' models into "
-                             "ensemble.keras (greedy selection on the validation rows; 0: none)")
-    search.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
-                        help="most epochs per trial")
-    search.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
-                        help="stop a trial after P epochs without improvement of the ranking "
-                             "metric (0: never stop early)")
-    search.add_argument("--batch-size", type=_bounded_int(1), default=200, metavar="B",
-                        help="training batch size")
-    search.add_argument("--learning-rate", type=_positive_float, default=0.005, metavar="LR",
-                        help="learning rate of the AdamW optimizer")
-    search.add_argument("--validation-split", type=_fraction, default=0.35, metavar="F",
-                        help="fraction of the rows held out for validation, in [0, 1)")
-    search.add_argument("--seed", type=_bounded_int(0), default=8675309, metavar="S",
-                        help="seed of the shuffle, the sampled architectures and the weights")
-    for noun, counted, fewest, most in (
-            ("levels", "dense levels per network, the output level included", 2, 7),
-            ("units", "units per level", 1, 4), ("neurons", "neurons per unit", 1, 4)):
-        for bound, word, default in (("min", "fewest", fewest), ("max", "most", most)):
-            search.add_argument(f"--{bound}-{noun}", type=_bounded_int(1), default=default,
-                                metavar="N", help=f"{word} {counted}")
+    _add_data_options(search)
+    _add_budget_options(search)
+    _add_space_options(search, tune=False)
     search.add_argument("--backend", choices=("inline", "process", "ray"), default="inline",
                         help="where trials run: in this process, in a process pool, or on Ray")
     search.add_argument("--workers", type=_bounded_int(1), default=None, metavar="N",
                         help="trials run at once by the process and ray backends "
                              "(default: the backend's choice)")
+    search.add_argument("--ensemble", type=_bounded_int(0), default=5, metavar="K",
+                        help="after the search, average the best K trials' models into "
+                             "ensemble.keras (greedy selection on the validation rows; 0: none)")
     search.add_argument("--overwrite", action="store_true",
                         help="discard an earlier search in the project folder instead of "
                              "resuming it")
@@ -197,17 +259,38 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rows of the leaderboard to print")
     search.set_defaults(command=_search)
 
+    tune = commands.add_parser(
+        "tune", parents=[common], formatter_class=formatter,
+        help="tune the search's own settings with Optuna (a meta-search)",
+        description="Run a meta-search: every meta-trial is one search (with the --trials, "
+                    "--epochs, ... given here) whose settings Optuna draws from a space of "
+                    "level, unit and neuron ranges, wiring settings, activation, learning rate "
+                    "and batch size; hopeless meta-trials are pruned after some of their "
+                    "trials. The study lives in a database (--storage) that several processes "
+                    "and machines can share, and an interrupted meta-search resumes when run "
+                    "again. Writes best_settings.json (arguments of SimpleCerebrosRandomSearch) "
+                    "and meta_results.csv into the project folder. Needs Optuna: pip install "
+                    "'cerebros[tune]'.")
+    _add_data_options(tune)
+    _add_budget_options(tune)
+    _add_space_options(tune, tune=True)
+    _add_tune_options(tune)
+    tune.set_defaults(command=_tune)
+
     show = commands.add_parser(
         "show", parents=[common], formatter_class=formatter,
         help="print the leaderboard of a project and write its plots",
         description="Print the leaderboard of a search's project folder and write "
                     "search_progress.png and learning_curves.png into it, and "
-                    "generations.png for a search of several generations (plots need "
-                    "matplotlib: pip install 'cerebros[plots]').")
+                    "generations.png for a search of several generations; for a meta-search's "
+                    "project (cerebros tune), the leaderboard of its meta-trials and "
+                    "meta_progress.png (plots need matplotlib: pip install 'cerebros[plots]').")
     show.add_argument("project", type=Path, help="the project folder of a search")
     show.add_argument("--top", type=_bounded_int(1), default=10, metavar="N",
                       help="rows of the leaderboard to print")
     show.add_argument("--no-plots", action="store_true", help="only print the leaderboard")
+    show.add_argument("--storage", default=None, metavar="URL",
+                      help="for a meta-search whose database URL holds a password: the URL")
     show.set_defaults(command=_show)
 
     graph = commands.add_parser(
@@ -434,34 +517,50 @@ def _print_ensemble(project: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ commands
-def _search(args: argparse.Namespace) -> int:
-    from cerebros.project import write_json_atomic
-    from cerebros.search import SimpleCerebrosRandomSearch
-
+def _read_task(args: argparse.Namespace, default_project: Path
+               ) -> tuple["pd.DataFrame", Any, _Task, Path]:
+    """The features, the labels (class ids for classification), the task and the project
+    folder of a search or tune command; prints what will be learned."""
     features, target = _read_table(args.csv, args.target, args.fillna,
                                    None if args.no_shuffle else args.seed)
     task = _choose_task(target, args.task, validation=args.validation_split > 0)
     labels = target if task.classes is None else _class_codes(target, task.classes)
-    project = args.project if args.project is not None else DEFAULT_PROJECTS_DIR / args.csv.stem
+    project = args.project if args.project is not None else default_project
     described = (f"{len(task.classes)} classes" if task.classes is not None
                  else f"target {args.target!r}")
     print(f"cerebros: {task.kind} ({described}) from {features.shape[1]} feature columns and "
           f"{len(features)} rows; project {project}")
-    progress = 2 if args.verbose >= 2 else int(args.verbose == 1 or sys.stdout.isatty())
-    search = SimpleCerebrosRandomSearch(
+    return features, labels, task, project
+
+
+def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels: Any,
+                      task: _Task) -> dict[str, Any]:
+    """The SimpleCerebrosRandomSearch arguments shared by search and tune: the data, the
+    task and the budget options."""
+    return dict(
         input_shapes=[(features.shape[1],)], output_shapes=[task.output_width],
         training_data=[features], labels=[labels], validation_split=args.validation_split,
         direction=task.direction, metric_to_rank_by=task.metric_to_rank_by,
+        final_activation=task.final_activation, loss=task.loss, metrics=task.metrics,
+        number_of_architecture_moities_to_try=args.trials,
+        number_of_tries_per_architecture_moity=args.tries_per_architecture,
+        number_of_generations=args.generations, seed=args.seed, epochs=args.epochs,
+        patience=args.patience)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from cerebros.project import write_json_atomic
+    from cerebros.search import SimpleCerebrosRandomSearch
+
+    features, labels, task, project = _read_task(args, DEFAULT_PROJECTS_DIR / args.csv.stem)
+    progress = 2 if args.verbose >= 2 else int(args.verbose == 1 or sys.stdout.isatty())
+    search = SimpleCerebrosRandomSearch(
+        **_search_arguments(args, features, labels, task),
         minimum_levels=args.min_levels, maximum_levels=args.max_levels,
         minimum_units_per_level=args.min_units, maximum_units_per_level=args.max_units,
         minimum_neurons_per_unit=args.min_neurons, maximum_neurons_per_unit=args.max_neurons,
-        final_activation=task.final_activation,
-        number_of_architecture_moities_to_try=args.trials,
-        number_of_tries_per_architecture_moity=args.tries_per_architecture,
-        number_of_generations=args.generations, seed=args.seed, learning_rate=args.learning_rate, loss=task.loss, metrics=task.metrics,
-        epochs=args.epochs, patience=args.patience, project_name=str(project),
-        batch_size=args.batch_size, backend=args.backend, n_workers=args.workers,
-        overwrite=args.overwrite, verbose=progress)
+        learning_rate=args.learning_rate, batch_size=args.batch_size, project_name=str(project),
+        backend=args.backend, n_workers=args.workers, overwrite=args.overwrite, verbose=progress)
     mapping = _classes_mapping(args.target, task)
     _check_classes_file(project, mapping, args.overwrite)
     best = search.run_random_search()
@@ -477,6 +576,146 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune_space(args: argparse.Namespace) -> dict[str, Any]:
+    """The meta-search's space: the --space file, then the options that fix or bound."""
+    from cerebros.meta.space import DEFAULT_SPACE, Range
+
+    space: dict[str, Any] = {}
+    if args.space is not None:
+        try:
+            space = json.loads(args.space.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise CommandError(f"--space: cannot read {str(args.space)!r} ({error.strerror}).") \
+                from None
+        except json.JSONDecodeError as error:
+            raise CommandError(f"--space: {str(args.space)!r} is not valid JSON ({error}).") \
+                from None
+        if not isinstance(space, dict):
+            raise CommandError(f"--space: {str(args.space)!r} must hold a JSON object of "
+                               "dimension name to range, choices or value.")
+    for option, name in (("batch_size", "batch_size"), ("learning_rate", "learning_rate")):
+        if getattr(args, option) is not None:
+            space[name] = {"value": getattr(args, option)}
+    for noun, name in (("levels", "levels"), ("units", "units_per_level"),
+                       ("neurons", "neurons_per_unit")):
+        low, high = getattr(args, f"min_{noun}"), getattr(args, f"max_{noun}")
+        if low is None and high is None:
+            continue
+        current = space.get(name, DEFAULT_SPACE[name])
+        bounds = (current if isinstance(current, Range)
+                  else Range(current["low"], current["high"]) if isinstance(current, dict)
+                  and "low" in current else DEFAULT_SPACE[name])
+        space[name] = {"low": bounds.low if low is None else low,
+                       "high": bounds.high if high is None else high}
+    return space
+
+
+def _short_leaderboard(board: "pd.DataFrame") -> "pd.DataFrame":
+    """The leaderboard's main columns, each pair of minimum/maximum columns as one "a-b"."""
+    metric = board.attrs["metric"]
+    shown = board[["meta_trial", "state", metric, "inner_trials", "attempts"]].copy()
+    for name in ("levels", "units_per_level", "neurons_per_unit"):
+        low, high = f"minimum_{name}", f"maximum_{name}"
+        if low in board.columns:
+            shown[name] = [f"{a}-{b}" if a == a and a is not None else "-"
+                           for a, b in zip(board[low], board[high])]
+    for name in ("activation", "learning_rate", "batch_size"):
+        if name in board.columns:
+            shown[name] = board[name]
+    return shown.rename(columns={"meta_trial": "meta-trial", "inner_trials": "trials"})
+
+
+def _print_meta_leaderboard(board: "pd.DataFrame", project: Path) -> None:
+    from cerebros.meta.metasearch import BEST_SETTINGS_NAME, META_RESULTS_NAME
+
+    metric = board.attrs["metric"]
+    direction = "lower" if board.attrs["direction"] == "minimize" else "higher"
+    print(f"meta-trials of study {board.attrs['study_name']!r} ({metric}, {direction} is "
+          "better):")
+    if board.empty:
+        print("(none yet)")
+    else:
+        print(_short_leaderboard(board).to_string(index=False, na_rep="-", float_format=_number))
+    for row in board[board["state"] == "failed"].itertuples(index=False):
+        print(f"meta-trial {row.meta_trial} failed: {row.error}")
+    print(f"all settings: {project / META_RESULTS_NAME}")
+    best = project / BEST_SETTINGS_NAME
+    if best.is_file():
+        print(f"best settings: {best} (SimpleCerebrosRandomSearch(**settings, "
+              "training_data=..., labels=...))")
+
+
+def _meta_trial_line(row: dict[str, Any], metric: str) -> None:
+    value = "-" if row["value"] is None else _number(row["value"])
+    print(f"meta-trial {row['meta_trial']}: {row['state']} after {row['inner_trials']} "
+          f"trial(s), {metric} {value}", flush=True)
+
+
+def _start_workers(args: argparse.Namespace) -> list[Any]:
+    """Start ``--workers`` - 1 more processes of this command on the same study."""
+    import subprocess
+
+    argv = [*args.argv, "--workers", "1", "--worker"]
+    return [subprocess.Popen([sys.executable, "-m", "cerebros", *argv],
+                             stdout=subprocess.DEVNULL) for _ in range(args.workers - 1)]
+
+
+def _stop_workers(workers: list[Any], interrupt: bool) -> list[int]:
+    import signal
+
+    if interrupt:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGINT)
+    return [worker.wait() for worker in workers]
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from cerebros.meta import MetaSearch, SearchSpace
+    from cerebros.meta.study import mask_url
+    from cerebros.project import write_json_atomic
+
+    space = SearchSpace(_tune_space(args))  # a bad space fails before the data is read
+    features, labels, task, project = _read_task(
+        args, DEFAULT_PROJECTS_DIR / f"{args.csv.stem}-tune")
+    meta = MetaSearch(
+        project, space, n_meta_trials=args.meta_trials, storage=args.storage,
+        study_name=args.study, sampler=args.sampler, pruner=args.pruner,
+        meta_seed=args.meta_seed,
+        max_inner_trials=args.max_inner_trials, timeout_s=args.timeout,
+        **_search_arguments(args, features, labels, task),
+        verbose=2 if args.verbose >= 2 else 0)
+    mapping = _classes_mapping(args.target, task)
+    _check_classes_file(project, mapping, overwrite=False)
+    if mapping is not None:
+        write_json_atomic(project / CLASSES_FILE, mapping)
+    if not args.worker:
+        print(f"cerebros: study {meta.study_name!r} in {mask_url(meta.storage_url)}: "
+              f"up to {args.meta_trials} meta-trials of {meta.inner_budget} trial(s) each; "
+              f"tuning {', '.join(meta.space.tuned()) or 'nothing'}", flush=True)
+    workers = _start_workers(args) if args.workers > 1 else []
+    try:
+        meta.run(on_meta_trial_end=lambda row: _meta_trial_line(row, meta.metric))
+    except BaseException:
+        _stop_workers(workers, interrupt=True)
+        raise
+    codes = _stop_workers(workers, interrupt=False)
+    if any(codes):
+        print(f"cerebros: {sum(1 for c in codes if c)} worker process(es) failed (exit codes "
+              f"{codes}); their meta-trials resume on the next run", file=sys.stderr)
+    if args.worker:
+        return 0
+    meta.write_results()
+    board = meta.results_summary()
+    _print_meta_leaderboard(board.head(args.top), project)
+    best = meta.best_value()
+    if best is not None:
+        print(f"best {meta.metric}: {best:.6g}")
+    if mapping is not None:
+        print(f"classes: {project / CLASSES_FILE} (output index -> class)")
+    return 0 if not any(codes) else _EXIT_ERROR
+
+
 def _check_project(project: Path) -> None:
     if not project.is_dir():
         raise CommandError(f"project: {str(project)!r} is not a directory; pass the project "
@@ -484,9 +723,12 @@ def _check_project(project: Path) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from cerebros.meta.results import is_meta_project
     from cerebros.results import load_results
 
     _check_project(args.project)
+    if is_meta_project(args.project):
+        return _show_meta(args)
     _print_leaderboard(load_results(args.project, top=args.top))
     _print_ensemble(args.project)
     if args.no_plots:
@@ -501,6 +743,28 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     for path in paths:
         print(f"plot: {path}")
+    return 0
+
+
+def _show_meta(args: argparse.Namespace) -> int:
+    from cerebros.meta.results import load_meta_results
+
+    board = load_meta_results(args.project, storage=args.storage)
+    _print_meta_leaderboard(board.head(args.top), args.project)
+    print(f"each meta-trial's search: {args.project}/meta_trial_<number> (cerebros show works "
+          "there too)")
+    if args.no_plots:
+        return 0
+    from cerebros.plots import META_PROGRESS_FILE, plot_meta_progress
+
+    try:
+        path = args.project / META_PROGRESS_FILE
+        plot_meta_progress(board, path=path)
+    except ImportError:
+        print("cerebros: plots skipped: matplotlib is not installed "
+              "(pip install 'cerebros[plots]')", file=sys.stderr)
+        return 0
+    print(f"plot: {path}")
     return 0
 
 
@@ -563,6 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exit_request.code
         return code if isinstance(code, int) else (0 if code is None else _EXIT_ERROR)
     _configure_logging(args.verbose)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.command(args)
     except KeyboardInterrupt:

@@ -26,13 +26,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["plot_search_progress", "plot_learning_curves", "plot_generations", "write_plots",
-           "figure_png", "SEARCH_PROGRESS_FILE", "LEARNING_CURVES_FILE", "GENERATIONS_FILE"]
+           "figure_png", "plot_meta_progress", "SEARCH_PROGRESS_FILE", "LEARNING_CURVES_FILE",
+           "GENERATIONS_FILE", "META_PROGRESS_FILE"]
 
 logger = logging.getLogger(__name__)
 
 SEARCH_PROGRESS_FILE = "search_progress.png"
 LEARNING_CURVES_FILE = "learning_curves.png"
 GENERATIONS_FILE = "generations.png"
+META_PROGRESS_FILE = "meta_progress.png"
 
 
 def _new_figure(**kwargs: Any) -> "Figure":
@@ -357,3 +359,90 @@ def write_plots(project_dir: str | os.PathLike[str], metric: str | None = None,
         return [progress, curves]
     plot_generations(board, path=project / GENERATIONS_FILE)
     return [progress, curves, project / GENERATIONS_FILE]
+
+
+def plot_meta_progress(frame_or_project_dir: pd.DataFrame | str | os.PathLike[str],
+                       path: str | os.PathLike[str] | None = None,
+                       storage: str | None = None) -> "Figure":
+    """Plot a meta-search's study: each meta-trial's value and the best so far (left), and
+    each meta-trial's best value after each of its inner trials, as reported to the pruner
+    (right; pruned meta-trials dashed, they end early).
+
+    Parameters
+    ----------
+    frame_or_project_dir : pandas.DataFrame or str or path-like
+        A leaderboard from :func:`cerebros.meta.load_meta_results` (or
+        ``MetaSearch.results_summary``), or a meta-search's project folder.
+    path : str or path-like, optional
+        Where to save the image.  For a project folder, defaults to ``meta_progress.png``
+        inside it; for a DataFrame nothing is saved unless ``path`` is given.
+    storage : str, optional
+        The study's URL, for a project whose URL holds a password.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes, as described above.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    """
+    if isinstance(frame_or_project_dir, pd.DataFrame):
+        board = frame_or_project_dir
+    else:
+        from cerebros.meta.results import load_meta_results
+
+        board = load_meta_results(frame_or_project_dir, storage=storage)
+    metric, direction = board.attrs["metric"], board.attrs["direction"]
+    curves = board.attrs.get("curves", {})
+    ordered = board.sort_values("meta_trial", kind="stable")
+    scored = ordered[ordered[metric].notna() & ordered["state"].isin(["complete", "pruned"])]
+    complete = scored[scored["state"] == "complete"]
+    pruned = scored[scored["state"] == "pruned"]
+
+    figure = _new_figure(figsize=(12, 5), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    left.scatter(complete["meta_trial"], complete[metric], s=30, label="complete")
+    left.scatter(pruned["meta_trial"], pruned[metric], s=30, marker="x", color="C3",
+                 label="pruned (best when stopped)")
+    if len(complete):
+        best = complete[metric].cummin() if direction == "minimize" else complete[metric].cummax()
+        left.step(complete["meta_trial"], best, where="post", color="black",
+                  label="best complete so far")
+    left.set_xlabel("meta-trial")
+    left.xaxis.get_major_locator().set_params(integer=True)
+    left.set_ylabel(metric)
+    counts = ordered["state"].value_counts()
+    left.set_title(f"Meta-search: {len(ordered)} meta-trials, {counts.get('complete', 0)} "
+                   f"complete, {counts.get('pruned', 0)} pruned "
+                   f"({'lower' if direction == 'minimize' else 'higher'} is better)")
+    left.grid(alpha=0.3)
+    if len(scored):
+        left.legend(fontsize="small")
+
+    states = dict(zip(ordered["meta_trial"], ordered["state"]))
+    for i, (number, curve) in enumerate(sorted(curves.items())):
+        if not curve or number not in states:
+            continue
+        steps, values = zip(*curve)
+        right.plot(steps, values, marker=".", color=f"C{i % 10}",
+                   linestyle="--" if states[number] == "pruned" else "-",
+                   label=f"{number} ({states[number]})")
+    right.set_xlabel("inner trials run")
+    right.xaxis.get_major_locator().set_params(integer=True)
+    right.set_ylabel(f"best {metric} so far")
+    right.set_title("Each meta-trial's search, as reported to the pruner")
+    right.grid(alpha=0.3)
+    if right.lines and len(right.lines) <= 20:
+        right.legend(fontsize="small", title="meta-trial")
+    elif not right.lines:
+        right.text(0.5, 0.5, "no inner trial reported yet", ha="center", va="center",
+                   transform=right.transAxes)
+
+    if path is None and not isinstance(frame_or_project_dir, pd.DataFrame):
+        path = Path(frame_or_project_dir) / META_PROGRESS_FILE
+    if path is not None:
+        _save(figure, Path(path))
+    return figure

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,7 @@ from cerebros.tf_state import caller_random_state
 from cerebros.trial import TrainingConfig, TrialOutcome, TrialTask, available_metric_names
 from cerebros.wiring import WiringPlan, plan_wiring
 
-__all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError"]
+__all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,28 @@ _IGNORED_ARGUMENTS = {
 
 class SearchFailedError(RuntimeError):
     """Raised when too many trials in a row failed, or when no trial completed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialProgress:
+    """Where a running search stands after one more trial (see ``on_trial_end`` of
+    :meth:`SimpleCerebrosRandomSearch.run_random_search`).
+
+    record : TrialRecord
+        The trial that just finished (completed or failed).
+    finished : int
+        Trials recorded in the project's oracle, this one and those of earlier runs included.
+    total : int
+        The search's budget of trials.
+    best_value : float
+        The best ``metric_to_rank_by`` of the trials recorded so far, ranked as
+        :func:`~cerebros.ranking.rank_trials` ranks them (NaN while none completed with a value).
+    """
+
+    record: Any
+    finished: int
+    total: int
+    best_value: float
 
 
 def _derived_seed(seed: int, *path: int) -> int:
@@ -429,7 +451,8 @@ class SimpleCerebrosRandomSearch:
         }
 
     # ----------------------------------------------------------------- running
-    def run_random_search(self) -> float:
+    def run_random_search(self, on_trial_end: Callable[[TrialProgress], Any] | None = None
+                          ) -> float:
         """Run (or resume) the search and return the best value of ``metric_to_rank_by``.
 
         Completed and failed trials already in the project's oracle are not run again; a
@@ -437,11 +460,16 @@ class SimpleCerebrosRandomSearch:
         best model's file afterwards.  The project directory is locked for the whole run
         (before ``overwrite`` deletes anything): a second search on it fails at once with
         :class:`~cerebros.project.ProjectLockedError` naming the holder.
+
+        ``on_trial_end``, if given, is called in this process after each trial is recorded,
+        with a :class:`TrialProgress`; an exception it raises stops the search (the trials
+        still running are stopped, those recorded stay) and propagates.  The meta-search
+        (:mod:`cerebros.meta`) reports to Optuna and prunes through it.
         """
         with self.project.lock(), caller_random_state():
-            return self._run()
+            return self._run(on_trial_end)
 
-    def _run(self) -> float:
+    def _run(self, on_trial_end: Callable[[TrialProgress], Any] | None = None) -> float:
         resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite)
         self.project.create()
         oracle = Oracle(self.project.root)
@@ -471,6 +499,8 @@ class SimpleCerebrosRandomSearch:
                             f"{failures_in_row} trials failed in a row; stopping the search. The "
                             f"last error (trial {outcome.record.trial_number}, subtrial "
                             f"{outcome.record.subtrial_number}): {outcome.record.error}")
+                    if on_trial_end is not None:
+                        on_trial_end(self._progress(oracle, outcome, total))
         finally:
             executor.close()
         board = rank_trials(oracle.read(), self.metric_to_rank_by, self.direction)
@@ -484,6 +514,12 @@ class SimpleCerebrosRandomSearch:
         logger.info("best %s = %s (%s)", self.metric_to_rank_by, row["best_value"],
                     self.best_model_path)
         return float(row["best_value"])
+
+    def _progress(self, oracle: Oracle, outcome: TrialOutcome, total: int) -> TrialProgress:
+        board = rank_trials(oracle.read(), self.metric_to_rank_by, self.direction)
+        scored = board[(board["status"] != FAILED) & board["best_value"].notna()]
+        best = float(scored["best_value"].iloc[0]) if len(scored) else float("nan")
+        return TrialProgress(outcome.record, len(board), total, best)
 
     def _progress_bar(self, total: int, done: int):
         if self.verbose < 1:

@@ -1,0 +1,372 @@
+"""The meta-search's Optuna study: its storage, its manifest, and the bookkeeping that lets
+several processes (on one machine or many) share it and resume it after any stop.
+
+Every meta-trial has a *number*: the Optuna trial number of its first attempt.  An attempt
+that stops before it finishes (interrupt, wall-time budget, SIGKILL, lost machine) is
+*released*: marked FAIL with the attribute ``cerebros:released`` and re-enqueued as a WAITING
+trial with the same parameters, intermediate values and meta-trial number, so the next
+process to ask for work takes it first and resumes its inner search in the same directory.
+
+* A process that stops on its own releases its attempt itself.
+* A killed process cannot: its attempt stays RUNNING.  Each running attempt records its owner
+  (host, process id, process start time) and a heartbeat every ``heartbeat_s`` seconds; before
+  each new meta-trial, a process releases the RUNNING attempts whose owner is a dead process
+  of its own machine, and those whose heartbeat is older than ``grace_s`` (any machine: their
+  clocks must agree to well within ``grace_s``).  Marking FAIL is atomic in the database, so
+  of several processes finding the same stale attempt exactly one re-enqueues it.
+* The budget counts meta-trials, not attempts: a released attempt does not count, its
+  retry does.  A new attempt may run only if fewer than ``n_meta_trials`` counted meta-trials
+  have a lower number, so processes that ask at the same time agree on who runs and the
+  study ends with exactly ``n_meta_trials``; an attempt beyond the budget is released
+  without a retry.
+
+Optuna is imported only inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["open_storage", "open_study", "mask_url", "StudyManifestError", "META_TRIAL",
+           "RELEASED", "INNER_TRIALS", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
+           "MANIFEST_KEY", "counted", "released", "meta_number", "claim", "release",
+           "release_stale", "heartbeat"]
+
+logger = logging.getLogger(__name__)
+
+META_TRIAL = "cerebros:meta_trial"
+RELEASED = "cerebros:released"
+INNER_TRIALS = "cerebros:inner_trials"
+INNER_PROJECT = "cerebros:inner_project"
+OWNER = "cerebros:owner"
+HEARTBEAT = "cerebros:heartbeat"
+ERROR = "cerebros:error"
+MANIFEST_KEY = "cerebros:meta_search"
+"""Study user attribute holding the meta-search's manifest (space, direction, inner settings)."""
+
+_SQLITE_TIMEOUT_S = 120
+_OPEN_ATTEMPTS = 5
+
+
+class StudyManifestError(ValueError):
+    """An existing study was created by a meta-search with other settings."""
+
+
+# ------------------------------------------------------------------ storage
+def mask_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown as given
+        return url
+
+
+def _serialize_sqlite(engine: Any) -> None:
+    """Make every SQLite transaction take the write lock at BEGIN (SQLAlchemy's recipe for
+    pysqlite), so two processes never both read a trial and then both write it: the second
+    waits for the first instead of failing with "database is locked"."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, record: Any) -> None:  # noqa: ARG001
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections made before the listeners existed are not reused
+
+
+def open_storage(url: str):
+    """An ``optuna.storages.RDBStorage`` on ``url`` (any SQLAlchemy URL).
+
+    Raises
+    ------
+    ValueError
+        Naming the URL (password masked) and the database's own message, if it cannot be
+        opened: a malformed URL, a missing driver, a refused connection, an unwritable file.
+    """
+    import optuna
+
+    sqlite = url.startswith("sqlite")
+    engine_kwargs = {"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if sqlite else {
+        "pool_pre_ping": True}
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            with _quiet_optuna(), _creation_lock(url):
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            break
+        except Exception as error:  # noqa: BLE001 - drivers raise many types: "cannot open"
+            # Processes that create a new database's tables at the same moment collide (a
+            # table or Optuna's schema-version row "already exists"); the loser finds the
+            # tables made on its next try.  SQLite files are also serialized by a file lock.
+            racing = type(error).__name__ == "IntegrityError" or "already exists" in str(error)
+            if racing and attempt + 1 < _OPEN_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            text = " ".join(str(error).split())[:500]
+            raise ValueError(f"storage: cannot open {mask_url(url)!r}: {type(error).__name__}: "
+                             f"{text}") from None
+    if sqlite:
+        _serialize_sqlite(storage.engine)
+    return storage
+
+
+@contextlib.contextmanager
+def _creation_lock(url: str) -> Iterator[None]:
+    """For a SQLite file URL, hold ``<file>.lock`` while its tables may be created."""
+    prefix = "sqlite:///"
+    path = url[len(prefix):].split("?", 1)[0] if url.startswith(prefix) else ""
+    if not path or path == ":memory:" or not Path(path).parent.is_dir():
+        yield
+        return
+    import filelock
+
+    with filelock.FileLock(f"{path}.lock", timeout=_SQLITE_TIMEOUT_S):
+        yield
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Optuna's INFO lines ("A new study created ...") are not ours to print."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    changes = []
+    for key in list(old) + [k for k in new if k not in old]:
+        a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            changes += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            changes.append(f"{prefix}{key}: {a!r} -> {b!r}")
+    return changes
+
+
+def open_study(storage: Any, study_name: str, direction: str, manifest: dict[str, Any],
+               sampler: Any = None, pruner: Any = None, create: bool = True):
+    """Create or load the study ``study_name`` and check that it belongs to this meta-search.
+
+    The first process stores ``manifest`` (JSON) as a study attribute; every later one must
+    bring the same manifest and direction.
+
+    Raises
+    ------
+    StudyManifestError
+        If the study optimizes in the other direction, or was made with another space or
+        other inner settings (each difference listed).
+    ValueError
+        If ``create`` is False and there is no such study.
+    """
+    import optuna
+
+    with _quiet_optuna():
+        if create:
+            study = optuna.create_study(storage=storage, study_name=study_name,
+                                        direction=direction, sampler=sampler, pruner=pruner,
+                                        load_if_exists=True)
+        else:
+            try:
+                study = optuna.load_study(storage=storage, study_name=study_name,
+                                          sampler=sampler, pruner=pruner)
+            except KeyError:
+                names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+                raise ValueError(f"study: no study {study_name!r} in the storage; it holds "
+                                 f"{names or 'none'}.") from None
+    if len(study.directions) != 1 or study.direction.name.lower() != direction:
+        raise StudyManifestError(
+            f"study {study_name!r} was created to {study.directions[0].name.lower()} "
+            f"(multi-objective: {len(study.directions) > 1}); this meta-search would {direction}. "
+            "Use another study name or project.")
+    stored = study.user_attrs.get(MANIFEST_KEY)
+    if stored is None and create:
+        study.set_user_attr(MANIFEST_KEY, manifest)
+        stored = optuna.load_study(storage=storage, study_name=study_name).user_attrs.get(
+            MANIFEST_KEY)
+    if stored is not None and manifest is not None and stored != manifest:
+        raise StudyManifestError(
+            f"study {study_name!r} was created by a meta-search with other settings: "
+            + "; ".join(_differences(stored, manifest))
+            + ". Use another study name or project, or the settings it was made with.")
+    return study
+
+
+# ------------------------------------------------------------------ trials
+def meta_number(trial: Any) -> int:
+    """The meta-trial an Optuna trial (or FrozenTrial) is an attempt of."""
+    return int(trial.user_attrs.get(META_TRIAL, trial.number))
+
+
+def released(trial: Any) -> bool:
+    """Whether ``trial`` is a released attempt (superseded by its retry, or over budget)."""
+    return trial.state.name == "FAIL" and RELEASED in trial.user_attrs
+
+
+def counted(trial: Any) -> bool:
+    """Whether ``trial`` takes a place in the budget: every attempt except released ones."""
+    return not released(trial)
+
+
+def _process_identity() -> dict[str, Any]:
+    """Who runs an attempt: the host, a key naming this kernel's process-id space (boot id
+    and pid namespace on Linux; None elsewhere), the process id and its start time."""
+    space = started = None
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        space = f"{boot}:{os.stat('/proc/self/ns/pid').st_ino}"
+        started = _start_time(os.getpid())
+    except OSError:
+        pass
+    return {"host": socket.gethostname(), "space": space, "pid": os.getpid(),
+            "started": started}
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _owner_dead(owner: Any, here: dict[str, Any]) -> bool:
+    """Whether ``owner`` is a process of this machine's process-id space that has ended."""
+    if not isinstance(owner, dict) or here["space"] is None or owner.get("space") != here["space"]:
+        return False
+    pid = owner.get("pid")
+    if not isinstance(pid, int):
+        return False
+    started = _start_time(pid)
+    return started is None or started != owner.get("started")
+
+
+def _storage_of(study: Any) -> Any:
+    return study._storage  # noqa: SLF001 - Optuna exposes trial ids only through its storage
+
+
+def release(study: Any, trial: Any, reason: str, retry: bool = True) -> bool:
+    """Release a RUNNING attempt: mark it FAIL (``cerebros:released`` = ``reason``) and, with
+    ``retry``, enqueue its retry.  Returns False if another process finished or released it
+    first (then nothing is enqueued here)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    storage = _storage_of(study)
+    trial_id = trial._trial_id  # noqa: SLF001
+    try:
+        storage.set_trial_user_attr(trial_id, RELEASED, reason)
+        if not storage.set_trial_state_values(trial_id, TrialState.FAIL):
+            return False
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    if not retry:
+        return True
+    frozen = storage.get_trial(trial_id)
+    attrs = {k: v for k, v in frozen.user_attrs.items()
+             if k in (META_TRIAL, INNER_TRIALS, INNER_PROJECT)}
+    attrs[META_TRIAL] = meta_number(frozen)
+    study.add_trial(optuna.trial.create_trial(
+        state=TrialState.WAITING, params=frozen.params, distributions=frozen.distributions,
+        user_attrs=attrs, intermediate_values=frozen.intermediate_values))
+    logger.info("meta-trial %d (attempt %d) released (%s); enqueued to resume",
+                attrs[META_TRIAL], frozen.number, reason)
+    return True
+
+
+def release_stale(study: Any, grace_s: float) -> list[int]:
+    """Release the RUNNING attempts whose process is gone (see the module docstring); return
+    their meta-trial numbers."""
+    from optuna.trial import TrialState
+
+    here, now, done = _process_identity(), time.time(), []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        beat = trial.user_attrs.get(HEARTBEAT)
+        if beat is None and trial.datetime_start is not None:
+            beat = trial.datetime_start.timestamp()
+        owner = trial.user_attrs.get(OWNER)
+        if owner == here:
+            continue
+        dead = _owner_dead(owner, here)
+        stale = beat is not None and now - float(beat) > grace_s
+        if (dead or stale) and release(study, trial, "process gone" if dead else "no heartbeat"):
+            done.append(meta_number(trial))
+    return done
+
+
+def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
+          max_inner_trials: int | None = None):
+    """Ask Optuna for an attempt (a WAITING retry first) and keep it if the budget allows.
+
+    Returns the ``optuna.Trial``, with ``cerebros:meta_trial`` and ``cerebros:owner`` set, or
+    None when the budget is spent (the extra attempt is then released without a retry).
+    """
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    waiting = any(t.state == TrialState.WAITING for t in trials)
+    if not waiting and len({meta_number(t) for t in trials if counted(t)}) >= n_meta_trials:
+        return None  # spent: ask for no attempt that would only be released
+    with _quiet_optuna():
+        trial = study.ask()
+    frozen = _storage_of(study).get_trial(trial._trial_id)  # noqa: SLF001
+    number = meta_number(frozen)
+    earlier = {}
+    for other in study.get_trials(deepcopy=False):
+        if other.number != trial.number and counted(other) and meta_number(other) < number:
+            earlier[meta_number(other)] = other
+    over = len(earlier) >= n_meta_trials
+    if not over and max_inner_trials is not None and inner_budget is not None:
+        used = sum(int(t.user_attrs.get(INNER_TRIALS, 0)) if t.state.is_finished()
+                   else inner_budget for t in earlier.values())
+        over = used + inner_budget > max_inner_trials
+    if over:
+        release(study, trial, "over budget", retry=False)
+        return None
+    trial.set_user_attr(META_TRIAL, number)
+    trial.set_user_attr(OWNER, _process_identity())
+    trial.set_user_attr(HEARTBEAT, time.time())
+    return trial
+
+
+@contextlib.contextmanager
+def heartbeat(study: Any, trial: Any, interval_s: float) -> Iterator[None]:
+    """Record ``trial``'s heartbeat every ``interval_s`` seconds while the block runs."""
+    storage, trial_id = _storage_of(study), trial._trial_id  # noqa: SLF001
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval_s):
+            try:
+                storage.set_trial_user_attr(trial_id, HEARTBEAT, time.time())
+            except Exception as error:  # noqa: BLE001 - a missed beat is retried next time
+                if stop.is_set():
+                    return
+                logger.warning("heartbeat of meta-trial attempt %d not recorded: %s",
+                               trial.number, error)
+
+    thread = threading.Thread(target=beat, name=f"cerebros-heartbeat-{trial.number}",
+                              daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=max(1.0, math.ceil(interval_s)))

@@ -1,0 +1,393 @@
+"""The meta-search (cerebros.meta, cerebros tune): real SQLite and PostgreSQL studies, pruning,
+resume after SIGKILL, two processes on one study, and bad input refused before any work.
+
+Every search here is tiny (60 rows, 3 features, 1 epoch, 1-3 inner trials of 2-level nets).
+"""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from cerebros import SimpleCerebrosRandomSearch  # noqa: E402
+from cerebros import cli  # noqa: E402
+from cerebros.meta import Choice, Fixed, MetaSearch, Range, SearchSpace, load_meta_results  # noqa: E402
+from cerebros.meta.study import StudyManifestError  # noqa: E402
+
+TINY = {"levels": Fixed((2, 2)), "units_per_level": Fixed((1, 1)), "neurons_per_unit": (1, 2),
+        "skip_connection_depth": Fixed((1, 1)), "batch_size": 16,
+        "num_lateral_connection_tries_per_unit": (0, 2), "activation": ["elu", "relu"],
+        "learning_rate": Range(0.01, 0.1)}
+TINY_JSON = {"levels": {"value": [2, 2]}, "units_per_level": {"value": [1, 1]},
+             "neurons_per_unit": {"low": 1, "high": 2}, "skip_connection_depth": {"value": 1},
+             "batch_size": 16, "num_lateral_connection_tries_per_unit": {"low": 0, "high": 2},
+             "learning_rate": {"low": 0.01, "high": 0.1, "log": True}}
+
+
+def tiny_data(rows=60):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 3)).astype("float32")
+    y = (3 * x[:, 0] - x[:, 1] + 0.1 * rng.normal(size=rows)).astype("float32")
+    return x, y
+
+
+def inner(**overrides):
+    x, y = tiny_data()
+    arguments = dict(input_shapes=[(3,)], output_shapes=[1], training_data=[x], labels=[y],
+                     validation_split=0.25, number_of_architecture_moities_to_try=1, epochs=1,
+                     patience=None, seed=5)
+    arguments.update(overrides)
+    return arguments
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory):
+    x, y = tiny_data()
+    path = tmp_path_factory.mktemp("data") / "data.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": y}).to_csv(path, index=False)
+    (path.parent / "space.json").write_text(json.dumps(TINY_JSON))
+    return path
+
+
+def tune_command(csv, project, *extra):
+    return [sys.executable, "-m", "cerebros", "tune", str(csv), "--target", "y", "--project",
+            str(project), "--space", str(csv.parent / "space.json"), "--epochs", "1",
+            "--patience", "0", "--seed", "5", *extra]
+
+
+def env():
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+# ------------------------------------------------------------------ the space (no Optuna)
+@pytest.mark.parametrize("space, words", [
+    ({"level": (2, 5)}, ["unknown parameter 'level'", "did you mean", "levels"]),
+    ({"minimum_levels": 2}, ["unknown parameter 'minimum_levels'", "pair", "levels"]),
+    ({"learning_rate": (0.1, 0.001)}, ["space['learning_rate']", "empty", "0.1 > high 0.001"]),
+    ({"activation": []}, ["space['activation']", "empty"]),
+    ({"levels": (1, 4)}, ["space['levels']", "low must be >= 2"]),
+    ({"p_lateral_connection": (0.5, 1.5)}, ["space['p_lateral_connection']", "<= 1.0"]),
+    ({"learning_rate": (0.0, 0.1)}, ["space['learning_rate']", "> 0.0"]),
+    ({"predecessor_level_connection_affinity_factor_first": (0.0, 5.0)}, ["log-scale", "low > 0"]),
+    ({"levels": ["a", "b"]}, ["space['levels']", "not options"]),
+    ({"units_per_level": Fixed((3, 2))}, ["space['units_per_level']", "minimum 3"]),
+    ({"predecessor_level_connection_affinity_factor_main_rounding_rule": ["round"]},
+     ["one of 'ceil', 'floor'", "'round'"]),
+    ({"batch_size": 2.5}, ["space['batch_size']", "whole number"]),
+])
+def test_a_bad_space_is_refused_naming_the_entry(space, words):
+    with pytest.raises(ValueError) as error:
+        SearchSpace(space)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_pairs_are_valid_by_construction_and_known_settings_map_back():
+    space = SearchSpace({"levels": (2, 9), "skip_connection_depth": (1, 3),
+                         "activation": Choice("elu", "gelu"), "batch_size": 32})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(200):
+        trial = study.ask()
+        arguments = space.sample(trial)
+        for name in ("levels", "units_per_level", "neurons_per_unit", "skip_connection_depth"):
+            low, high = arguments[f"minimum_{name}"], arguments[f"maximum_{name}"]
+            bounds = space.to_dict()[name]
+            assert bounds["low"] <= low <= high <= bounds["high"]
+        assert arguments["batch_size"] == 32 and arguments["activation"] in ("elu", "gelu")
+        assert space.arguments_of(space.params_of(arguments)) == arguments
+        study.tell(trial, 0.0)
+    assert SearchSpace(space.to_dict()) == space, "the JSON form reads back as the same space"
+    with pytest.raises(ValueError, match="fixed at 32"):
+        space.params_of({**arguments, "batch_size": 64})
+
+
+# ------------------------------------------------------------------ bad input before any work
+def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_path):
+    project = tmp_path / "meta"
+    with pytest.raises(ValueError, match="learning_rate is set by the space"):
+        MetaSearch(project, TINY, **inner(learning_rate=0.01))
+    with pytest.raises(ValueError, match="meta_trial_number cannot be given"):
+        MetaSearch(project, TINY, **inner(meta_trial_number=3))
+    with pytest.raises(ValueError, match="unknown parameter 'lr'"):
+        MetaSearch(project, {"lr": (0.1, 0.2)}, **inner())
+    with pytest.raises(ValueError, match=r"storage: cannot open 'sqlite:////nonexistent/"):
+        MetaSearch(project, TINY, storage="sqlite:////nonexistent/dir/study.db", **inner())
+    with pytest.raises(ValueError, match=r"storage: cannot open 'postgresql\+psycopg://bob:\*\*\*@"):
+        MetaSearch(project, TINY, storage="postgresql+psycopg://bob:secret@127.0.0.1:1/db",
+                   **inner())
+    with pytest.raises(ValueError, match="storage must be None"):
+        MetaSearch(project, TINY, storage="study.db", **inner())
+    assert not project.exists() or not list(project.glob("meta_trial_*"))
+
+    MetaSearch(project, TINY, n_meta_trials=1, **inner())  # creates the study, trains nothing
+    with pytest.raises(StudyManifestError, match=r"space\.learning_rate"):
+        MetaSearch(project, {**TINY, "learning_rate": Range(0.001, 0.1)}, **inner())
+    with pytest.raises(StudyManifestError, match="created to minimize.*would maximize"):
+        MetaSearch(project, TINY, **inner(direction="maximize"))
+    with pytest.raises(StudyManifestError, match=r"inner\.epochs: 1 -> 2"):
+        MetaSearch(project, TINY, **inner(epochs=2))
+    assert not list(project.glob("meta_trial_*")), "nothing was trained"
+
+
+def test_the_cli_refuses_a_bad_space_file_in_one_line(csv_file, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"learning_rate": {"low": 0.1, "high": 0.01}}))
+    code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "p"),
+                     "--space", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2 and "space['learning_rate']" in err and "empty" in err
+    code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "p"),
+                     "--min-levels", "5", "--max-levels", "3"])
+    assert code == 2 and "space['levels']" in capsys.readouterr().err
+    assert not list((tmp_path / "p").glob("meta_trial_*"))
+
+
+# ------------------------------------------------------------------ pruning, results
+@pytest.fixture(scope="module")
+def pruned_meta(tmp_path_factory):
+    """Two enqueued meta-trials of three inner trials: a good one, then a hopeless one
+    (learning rate 1e-6: it cannot move off its start in one epoch)."""
+    project = tmp_path_factory.mktemp("pruning") / "meta"
+    meta = MetaSearch(project, {**TINY, "learning_rate": Range(1e-7, 0.1)}, n_meta_trials=2,
+                      pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
+                      **inner(number_of_architecture_moities_to_try=3, epochs=3))
+    point = dict(minimum_levels=2, maximum_levels=2, minimum_units_per_level=1,
+                 maximum_units_per_level=1, minimum_neurons_per_unit=2,
+                 maximum_neurons_per_unit=2, minimum_skip_connection_depth=1,
+                 maximum_skip_connection_depth=1, batch_size=16, activation="elu",
+                 num_lateral_connection_tries_per_unit=0)
+    for learning_rate in (0.1, 1e-7):
+        meta.enqueue({**point, "learning_rate": learning_rate})
+    rows = []
+    meta.run(on_meta_trial_end=rows.append)
+    return meta, rows
+
+
+def test_the_pruner_stops_a_hopeless_meta_trial_after_its_first_inner_trial(pruned_meta):
+    meta, rows = pruned_meta
+    assert [(r["meta_trial"], r["state"]) for r in rows] == [(0, "complete"), (1, "pruned")]
+    board = meta.results_summary()
+    assert board.set_index("meta_trial").loc[1, "inner_trials"] == 1
+    assert board.set_index("meta_trial").loc[0, "inner_trials"] == 3
+    oracle = pd.read_csv(meta.root / "meta_trial_0001" / "oracle.csv")
+    assert set(oracle["trial_number"]) == {0}, "the pruned meta-trial's search stopped"
+    assert board["state"].tolist() == ["complete", "pruned"]
+
+
+def test_best_settings_json_is_accepted_by_the_search_as_is(pruned_meta, tmp_path):
+    meta, _ = pruned_meta
+    settings = json.loads((meta.root / "best_settings.json").read_text())
+    assert settings["learning_rate"] == pytest.approx(0.1)
+    assert settings["number_of_architecture_moities_to_try"] == 3
+    x, y = tiny_data()
+    search = SimpleCerebrosRandomSearch(**settings, training_data=[x], labels=[y],
+                                        project_name=str(tmp_path / "again"), verbose=0)
+    assert search.learning_rate == pytest.approx(0.1) and search.levels == (2, 2)
+    board = pd.read_csv(meta.root / "meta_results.csv")
+    assert list(board["meta_trial"]) == [0, 1] and "learning_rate" in board.columns
+
+
+def test_show_prints_a_meta_search_and_plots_it(pruned_meta, capsys):
+    meta, _ = pruned_meta
+    assert cli.main(["show", str(meta.root)]) == 0
+    out = capsys.readouterr().out
+    assert "meta-trials of study" in out and "pruned" in out and "best_settings.json" in out
+    assert (meta.root / "meta_progress.png").stat().st_size > 10_000
+    assert len(load_meta_results(meta.root)) == 2
+
+
+def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(tmp_path):
+    arguments = inner(number_of_architecture_moities_to_try=3)
+    first = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, timeout_s=0.5, **arguments)
+    assert first.run() is None, "stopped after its first inner trial, nothing completed"
+    oracle = tmp_path / "meta" / "meta_trial_0000" / "oracle.csv"
+    started = pd.read_csv(oracle)["started_at"].tolist()
+    assert len(started) == 1
+    board = first.results_summary()
+    assert board["state"].tolist() == ["waiting"] and board["attempts"].tolist() == [2]
+
+    second = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, **arguments)
+    assert second.run() is not None
+    board = second.results_summary()
+    assert board[["meta_trial", "state", "inner_trials", "attempts"]].values.tolist() == [
+        [0, "complete", 3, 2]]
+    rows = pd.read_csv(oracle)
+    assert sorted(rows["trial_number"]) == [0, 1, 2] and rows["started_at"].iloc[0] == started[0]
+
+
+def test_help_and_show_of_a_meta_project_load_neither_tensorflow_nor_optuna_needlessly(
+        pruned_meta, tmp_path):
+    meta, _ = pruned_meta
+    code = ("import sys, cerebros_cli\n"
+            "sys.argv = ['cerebros', *sys.argv[1:]]\n"
+            "try:\n    code = cerebros_cli.main()\n"
+            "except SystemExit as exit:\n    code = exit.code\n"
+            "print('LOADED', sorted(m for m in ('tensorflow', 'keras', 'optuna') "
+            "if m in sys.modules))\n")
+    clean = {k: v for k, v in os.environ.items() if k != "CEREBROS_LAZY_IMPORT"}
+    helped = subprocess.run([sys.executable, "-c", code, "--help"], cwd=tmp_path, env=clean,
+                            capture_output=True, text=True, timeout=300)
+    assert "tune" in helped.stdout and "LOADED []" in helped.stdout, helped.stderr[-2000:]
+    shown = subprocess.run([sys.executable, "-c", code, "show", str(meta.root), "--no-plots"],
+                           cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=300)
+    assert "pruned" in shown.stdout and "LOADED ['optuna']" in shown.stdout, shown.stderr[-2000:]
+
+
+def test_processes_creating_one_new_sqlite_study_at_once_all_open_it(tmp_path):
+    code = ("import sys; from cerebros.meta.study import open_storage; "
+            "open_storage(sys.argv[1]); print('opened')")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    lazy = {**os.environ, "CEREBROS_LAZY_IMPORT": "1"}
+    processes = [subprocess.Popen([sys.executable, "-c", code, url], env=lazy, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(4)]
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0 and "opened" in out, err[-2000:]
+
+
+# ------------------------------------------------------------------ processes
+def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 400) -> None:
+    deadline = time.time() + timeout
+    while not (path.is_file() and path.stat().st_size > 0):
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(csv_file,
+                                                                             tmp_path):
+    project = tmp_path / "tune"
+    command = tune_command(csv_file, project, "--trials", "3", "--meta-trials", "1")
+    process = subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    oracle = project / "meta_trial_0000" / "oracle.csv"
+    _wait_for(oracle, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    first = pd.read_csv(oracle)
+    assert len(set(first["trial_number"])) < 3, "killed mid-way"
+
+    done = subprocess.run(tune_command(csv_file, project, "--trials", "3", "--meta-trials", "2"),
+                          cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    board = load_meta_results(project).set_index("meta_trial")
+    # A meta-trial is numbered by its first attempt: the retry of 0 took Optuna trial 1.
+    assert sorted(board.index) == [0, 2] and set(board["state"]) == {"complete"}
+    assert board.loc[0, "attempts"] == 2 and board.loc[2, "attempts"] == 1
+    assert board.loc[0, "inner_trials"] == 3
+    oracle_rows = pd.read_csv(oracle)
+    assert sorted(oracle_rows["trial_number"]) == [0, 1, 2], "no inner trial lost or repeated"
+    kept = oracle_rows[oracle_rows["trial_number"].isin(first["trial_number"])]
+    assert kept["started_at"].tolist() == first["started_at"].tolist(), \
+        "the inner trials finished before the kill were not run again"
+    assert sorted(p.name for p in project.glob("meta_trial_*")) == ["meta_trial_0000",
+                                                                  "meta_trial_0002"]
+    assert "best settings" in done.stdout and (project / "best_settings.json").is_file()
+
+
+@pytest.mark.slow
+def test_two_tune_processes_share_one_study_without_duplicates_or_losses(csv_file, tmp_path):
+    project = tmp_path / "shared"
+    command = tune_command(csv_file, project, "--trials", "1", "--meta-trials", "4")
+    processes = [subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=600) for p in processes]
+    for process, (out, err) in zip(processes, outputs):
+        assert process.returncode == 0, err[-3000:]
+    ran = [{int(line.split()[1].rstrip(":")) for line in out.splitlines()
+            if line.startswith("meta-trial ")} for out, _ in outputs]
+    assert ran[0].isdisjoint(ran[1]) and ran[0] | ran[1] == {0, 1, 2, 3}
+    assert all(ran), "both processes ran meta-trials"
+    board = load_meta_results(project)
+    assert sorted(board["meta_trial"]) == [0, 1, 2, 3] and set(board["state"]) == {"complete"}
+    for number in range(4):
+        rows = pd.read_csv(project / f"meta_trial_{number:04d}" / "oracle.csv")
+        assert rows["trial_number"].tolist() == [0]
+    assert len(list(project.glob("meta_trial_*"))) == 4
+
+
+# ------------------------------------------------------------------ PostgreSQL
+def _postgres_bindir() -> Path | None:
+    try:
+        found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        bindir = Path(found.stdout.strip())
+        if found.returncode == 0 and (bindir / "initdb").is_file():
+            return bindir
+    except OSError:
+        pass
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                        key=lambda p: int(Path(p).parent.parent.name)
+                        if Path(p).parent.parent.name.isdigit() else 0)
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL server of its own on 127.0.0.1, run as the postgres user when this is
+    root (PostgreSQL refuses to run as root), stopped afterwards."""
+    bindir = _postgres_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; CI installs Debian's postgresql package "
+                        "(.ci/run) and must run this test")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    base = Path(tempfile.mkdtemp(prefix="cerebros-pg-"))
+    prefix = []
+    if os.geteuid() == 0:
+        import pwd
+
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, sockets, port = base / "data", base / "sockets", _free_port()
+    subprocess.run([*prefix, "mkdir", str(sockets)], check=True)
+    subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U",
+                    "postgres", "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"),
+                    "-w", "-t", "60", "-o",
+                    f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_meta_search_on_a_real_postgresql_server(postgres_url, tmp_path):
+    meta = MetaSearch(tmp_path / "pg", TINY, n_meta_trials=1, storage=postgres_url,
+                      study_name="cerebros-test", **inner())
+    meta.run()
+    assert not (tmp_path / "pg" / "meta_study.db").exists(), "the study lives in PostgreSQL"
+    again = MetaSearch(tmp_path / "elsewhere", TINY, n_meta_trials=2, storage=postgres_url,
+                       study_name="cerebros-test", **inner())
+    again.run()
+    assert [p.name for p in (tmp_path / "elsewhere").glob("meta_trial_*")] == ["meta_trial_0001"], \
+        "a second machine (another project folder) continues the same study"
+    board = load_meta_results(tmp_path / "pg")
+    assert sorted(board["meta_trial"]) == [0, 1] and set(board["state"]) == {"complete"}
+    with pytest.raises(StudyManifestError, match="inner.epochs"):
+        MetaSearch(tmp_path / "third", TINY, storage=postgres_url, study_name="cerebros-test",
+                   **inner(epochs=2))
