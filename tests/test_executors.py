@@ -12,7 +12,7 @@ import pytest
 
 import trial_callbacks
 from cerebros import SimpleCerebrosRandomSearch
-from trial_callbacks import KillWorkerOnTrial
+from trial_callbacks import KillWhileSendingResult, KillWorkerOnTrial, SleepInTrial
 
 COLUMNS = ["trial_number", "subtrial_number", "epoch", "loss", "val_loss", "n_params", "status",
            "generation", "parent_trial"]
@@ -39,7 +39,8 @@ def test_process_pool_gives_the_inline_results(small_search, tmp_path):
     assert isinstance(pooled.get_best_model(), keras.Model)
 
 
-def test_a_killed_worker_costs_only_its_own_trial(small_search, tmp_path):
+def test_a_killed_worker_costs_only_its_own_trial_which_a_resume_retries_once(small_search,
+                                                                              tmp_path):
     search = SimpleCerebrosRandomSearch(**small_search(
         number_of_architecture_moities_to_try=4, backend="process", n_workers=2,
         callbacks=[KillWorkerOnTrial(1)]))
@@ -47,8 +48,37 @@ def test_a_killed_worker_costs_only_its_own_trial(small_search, tmp_path):
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
     assert status == {0: "completed", 1: "failed", 2: "completed", 3: "completed"}
-    assert "WorkerDied" in frame[frame.trial_number == 1].error.iloc[0]
+    assert frame[frame.trial_number == 1].error.iloc[0].startswith("WorkerDied: ")
+    assert (frame.attempt == 1).all()
     assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 3
+
+    # Resuming (inline, without the killer) trains trial 1 again, once, as attempt 2.
+    resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=4))
+    resumed.run_random_search()
+    after = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    pd.testing.assert_frame_equal(after[after.trial_number != 1].reset_index(drop=True),
+                                  frame[frame.trial_number != 1].reset_index(drop=True),
+                                  check_dtype=False)  # the failed row's empty epoch is gone
+    retried = after[after.trial_number == 1]
+    assert (retried.status == "completed").all() and (retried.attempt == 2).all()
+    assert len(retried) == 2, "one record (two epochs) per trial, the failed one replaced"
+    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 4
+
+
+def test_a_worker_killed_while_sending_a_large_result_costs_only_its_own_trial(small_search,
+                                                                             tmp_path):
+    started = time.perf_counter()
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=4, backend="process", n_workers=2,
+        callbacks=[KillWhileSendingResult(0)]))
+    search.run_random_search()
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    status = frame.groupby("trial_number").status.first().to_dict()
+    assert status == {0: "failed", 1: "completed", 2: "completed", 3: "completed"}
+    assert frame[frame.trial_number == 0].error.iloc[0] == (
+        "WorkerDied: the worker process running this trial exited with code -9")
+    assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
+    assert time.perf_counter() - started < 300
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +115,73 @@ def test_ray_worker_killed_mid_trial_loses_only_that_trial(ray_session, small_se
     assert status == {0: "failed", 1: "completed", 2: "completed"}
 
 
-def test_an_unpicklable_callback_is_refused_before_any_work(small_search, tmp_path):
-    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: None)
-    with pytest.raises(ValueError, match=r"callbacks\[0\] \(LambdaCallback\) cannot be sent to "
-                                         r"backend='process' workers.*module level"):
-        SimpleCerebrosRandomSearch(**small_search(backend="process", callbacks=[callback]))
+class HoldsALock(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.lock = threading.Lock()
+
+
+def test_a_callback_that_cannot_be_pickled_is_refused_before_any_work(small_search, tmp_path):
+    with pytest.raises(ValueError, match=r"callbacks\[1\] \(HoldsALock\) cannot be sent to "
+                                         r"backend='process' workers: TypeError: .*lock.*"
+                                         r"on_train_begin\), or use backend='inline'"):
+        SimpleCerebrosRandomSearch(**small_search(
+            backend="process", callbacks=[keras.callbacks.TerminateOnNaN(), HoldsALock()]))
     assert not (tmp_path / "project").exists()
     # Inline runs need no pickling: the same callback is fine there.
-    SimpleCerebrosRandomSearch(**small_search(callbacks=[callback]))
+    SimpleCerebrosRandomSearch(**small_search(callbacks=[HoldsALock()]))
+
+
+MAIN_SCRIPT = """
+import os, sys
+import keras
+import numpy as np
+from cerebros import SimpleCerebrosRandomSearch
+
+if __name__ == "__main__":
+    # Defined under the guard: a spawned worker re-running this script's top level never
+    # sees it, so only pickling by value (cloudpickle) can send it, as from a notebook.
+    class MarkEpochs(keras.callbacks.Callback):
+        def __init__(self, folder):
+            super().__init__()
+            self.folder = folder
+
+        def on_epoch_end(self, epoch, logs=None):
+            open(os.path.join(self.folder, f"class-{os.getpid()}-{epoch}"), "a").close()
+
+    project, folder = sys.argv[1], sys.argv[2]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)).astype("float32")
+    search = SimpleCerebrosRandomSearch(
+        input_shapes=[(5,)], output_shapes=[1], training_data=[x], labels=[x[:, 0] - x[:, 1]],
+        validation_split=0.25, minimum_levels=2, maximum_levels=2, maximum_units_per_level=2,
+        maximum_neurons_per_unit=2, number_of_architecture_moities_to_try=2, epochs=2,
+        project_name=project, verbose=0, backend="process", n_workers=2,
+        callbacks=[MarkEpochs(folder), keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: open(f"{folder}/lambda-{os.getpid()}-{epoch}",
+                                                  "a").close())])
+    search.run_random_search()
+    print(os.getpid())
+"""
+
+
+def test_a_lambda_callback_and_a_class_defined_in_main_train_in_worker_processes(tmp_path):
+    script, marks = tmp_path / "main_script.py", tmp_path / "marks"
+    script.write_text(MAIN_SCRIPT)
+    marks.mkdir()
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "project"), str(marks)],
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    driver = int(done.stdout.split()[-1])
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert (frame.status == "completed").all() and frame.trial_number.nunique() == 2
+    names = [p.name.split("-") for p in marks.iterdir()]
+    for kind in ("class", "lambda"):
+        ran = [(int(pid), int(epoch)) for k, pid, epoch in names if k == kind]
+        assert len(ran) == 4, names  # 2 trials x 2 epochs
+        assert driver not in {pid for pid, _ in ran}, "the callbacks ran in the workers"
 
 
 def test_an_unpicklable_activation_is_refused_for_the_process_backend(small_search):
