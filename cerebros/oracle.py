@@ -302,14 +302,15 @@ class Oracle:
 
     def _without_retried(self, header: list[str], rows: list[list[str]],
                          key: tuple[str, str], record: TrialRecord) -> list[list[str]]:
-        """``rows`` without those of ``key``, which ``record`` retries: allowed only for a
-        transient failure of an earlier attempt (anything else is a duplicate)."""
+        """``rows`` without those of ``key``, which ``record`` retries: allowed only for the
+        second attempt after a transient failure of the first (anything else is a
+        duplicate)."""
         at = {column: index for index, column in enumerate(header)}
         mine = [row for row in rows if (row[at["trial_number"]], row[at["subtrial_number"]]) == key]
         first = mine[0]
         attempt = int(float(first[at["attempt"]] or 1)) if "attempt" in at else 1
         if not (first[at["status"]] == FAILED and is_transient(first[at["error"]])
-                and record.attempt > attempt):
+                and attempt == 1 and record.attempt == 2):
             raise ValueError(
                 f"record: trial {record.trial_number} subtrial {record.subtrial_number} "
                 f"is already recorded in {self.path}.")
