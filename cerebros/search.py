@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from cerebros.callables import check_referable
 from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
                              check_number, check_range)
 from cerebros.compilation import dtype_name, serialize_objects
@@ -228,6 +229,8 @@ class SimpleCerebrosRandomSearch:
         if not isinstance(a["project_name"], str) or not a["project_name"].strip():
             raise ValueError(f"project_name must be a non-empty string; got {a['project_name']!r}.")
         self.train_data_dtype = dtype_name(a["train_data_dtype"])
+        for name in ("activation", "final_activation", "gate_activation_function"):
+            check_referable(name, a[name])  # every trial's model is saved with it
         self.activation, self.final_activation = a["activation"], a["final_activation"]
         self.learning_rate = check_number("learning_rate", a["learning_rate"], 0.0, low_open=True)
         check_choice("jit_compile", a["jit_compile"], (None, True, False, "auto"))
