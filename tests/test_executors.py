@@ -118,6 +118,23 @@ def test_ray_worker_killed_mid_trial_loses_only_that_trial(ray_session, small_se
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
     assert status == {0: "failed", 1: "completed", 2: "completed"}
+    assert frame[frame.trial_number == 0].error.iloc[0].startswith("WorkerDied: ")
+
+
+def test_ray_trial_running_too_long_is_cancelled_and_recorded(ray_session, small_search,
+                                                              tmp_path):
+    started = time.perf_counter()
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, backend="ray", trial_timeout_s=30,
+        callbacks=[SleepInTrial([0], seconds=600)]))
+    search.run_random_search()
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    status = frame.groupby("trial_number").status.first().to_dict()
+    assert status == {0: "failed", 1: "completed", 2: "completed"}
+    assert frame[frame.trial_number == 0].error.iloc[0] == (
+        "TrialTimeout: the trial ran longer than trial_timeout_s=30 s; its Ray worker was "
+        "stopped")
+    assert time.perf_counter() - started < 200
 
 
 class HoldsALock(keras.callbacks.Callback):
