@@ -44,46 +44,46 @@ def test_process_pool_gives_the_inline_results(small_search, tmp_path):
                for layer in layers)
 
 
-def test_a_killed_worker_costs_only_its_own_trial_which_a_resume_retries_once(small_search,
-                                                                              tmp_path):
+def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_retries_once(
+        small_search, tmp_path):
+    """One pool, three ways to lose a worker: SIGKILL in the middle of a batch (trial 1),
+    SIGKILL half-way through sending a large result (trial 3), and a trial running past
+    trial_timeout_s (trial 4).  Each costs only its own trial, a fresh worker replaces it,
+    and a resumed search trains exactly those three once more."""
+    started = time.perf_counter()
     search = SimpleCerebrosRandomSearch(**small_search(
-        number_of_architecture_moities_to_try=4, backend="process", n_workers=2,
-        callbacks=[KillWorkerOnTrial(1)]))
+        number_of_architecture_moities_to_try=6, backend="process", n_workers=2,
+        trial_timeout_s=15, callbacks=[KillWorkerOnTrial(1), KillWhileSendingResult(3),
+                                       SleepInTrial([4], seconds=600)]))
     search.run_random_search()
+    assert time.perf_counter() - started < 400, "not the sleeping trial's 600 s"
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
-    assert status == {0: "completed", 1: "failed", 2: "completed", 3: "completed"}
-    assert frame[frame.trial_number == 1].error.iloc[0].startswith("WorkerDied: ")
+    assert status == {0: "completed", 1: "failed", 2: "completed", 3: "failed", 4: "failed",
+                      5: "completed"}
+    errors = frame.groupby("trial_number").error.first()
+    died = "WorkerDied: the worker process running this trial exited with code -9"
+    assert errors[1] == died and errors[3] == died
+    assert errors[4] == ("TrialTimeout: the trial ran longer than trial_timeout_s=15 s; its "
+                         "worker process was stopped")
+    assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
     assert (frame.attempt == 1).all()
     assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 3
 
-    # Resuming (inline, without the killer) trains trial 1 again, once, as attempt 2.
-    resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=4))
+    # Resuming (inline, without the saboteurs) trains trials 1, 3 and 4 again, once each.
+    resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=6,
+                                                        trial_timeout_s=15))
     resumed.run_random_search()
     after = pd.read_csv(tmp_path / "project" / "oracle.csv")
-    pd.testing.assert_frame_equal(after[after.trial_number != 1].reset_index(drop=True),
-                                  frame[frame.trial_number != 1].reset_index(drop=True),
-                                  check_dtype=False)  # the failed row's empty epoch is gone
-    retried = after[after.trial_number == 1]
+    kept = [0, 2, 5]
+    pd.testing.assert_frame_equal(after[after.trial_number.isin(kept)].reset_index(drop=True),
+                                  frame[frame.trial_number.isin(kept)].reset_index(drop=True),
+                                  check_dtype=False)  # the failed rows' empty epochs are gone
+    retried = after[~after.trial_number.isin(kept)]
     assert (retried.status == "completed").all() and (retried.attempt == 2).all()
-    assert len(retried) == 2, "one record (two epochs) per trial, the failed one replaced"
-    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 4
-
-
-def test_a_worker_killed_while_sending_a_large_result_costs_only_its_own_trial(small_search,
-                                                                             tmp_path):
-    started = time.perf_counter()
-    search = SimpleCerebrosRandomSearch(**small_search(
-        number_of_architecture_moities_to_try=4, backend="process", n_workers=2,
-        callbacks=[KillWhileSendingResult(0)]))
-    search.run_random_search()
-    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
-    status = frame.groupby("trial_number").status.first().to_dict()
-    assert status == {0: "failed", 1: "completed", 2: "completed", 3: "completed"}
-    assert frame[frame.trial_number == 0].error.iloc[0] == (
-        "WorkerDied: the worker process running this trial exited with code -9")
-    assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
-    assert time.perf_counter() - started < 300
+    assert retried.groupby("trial_number").size().to_dict() == {1: 2, 3: 2, 4: 2}, \
+        "one record (two epochs) per trial, the failed one replaced"
+    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 6
 
 
 @pytest.fixture(scope="module")
