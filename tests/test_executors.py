@@ -48,12 +48,13 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
         small_search, tmp_path):
     """One pool, three ways to lose a worker: SIGKILL in the middle of a batch (trial 1),
     SIGKILL half-way through sending a large result (trial 3), and a trial running past
-    trial_timeout_s (trial 4).  Each costs only its own trial, a fresh worker replaces it,
-    and a resumed search trains exactly those three once more."""
+    trial_timeout_s (trial 4; the limit is far above a normal trial's few seconds, so that
+    a loaded machine does not time out the others).  Each costs only its own trial, a fresh
+    worker replaces it, and a resumed search trains exactly those three once more."""
     started = time.perf_counter()
     search = SimpleCerebrosRandomSearch(**small_search(
         number_of_architecture_moities_to_try=6, backend="process", n_workers=2,
-        trial_timeout_s=15, callbacks=[KillWorkerOnTrial(1), KillWhileSendingResult(3),
+        trial_timeout_s=45, callbacks=[KillWorkerOnTrial(1), KillWhileSendingResult(3),
                                        SleepInTrial([4], seconds=600)]))
     search.run_random_search()
     assert time.perf_counter() - started < 400, "not the sleeping trial's 600 s"
@@ -64,7 +65,7 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
     errors = frame.groupby("trial_number").error.first()
     died = "WorkerDied: the worker process running this trial exited with code -9"
     assert errors[1] == died and errors[3] == died
-    assert errors[4] == ("TrialTimeout: the trial ran longer than trial_timeout_s=15 s; its "
+    assert errors[4] == ("TrialTimeout: the trial ran longer than trial_timeout_s=45 s; its "
                          "worker process was stopped")
     assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
     assert (frame.attempt == 1).all()
@@ -72,7 +73,7 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
 
     # Resuming (inline, without the saboteurs) trains trials 1, 3 and 4 again, once each.
     resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=6,
-                                                        trial_timeout_s=15))
+                                                        trial_timeout_s=45))
     resumed.run_random_search()
     after = pd.read_csv(tmp_path / "project" / "oracle.csv")
     kept = [0, 2, 5]
