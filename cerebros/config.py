@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable, Mapping, Union
 
+from cerebros.callables import function_reference, is_library_function
 from cerebros.checks import check_choice, check_int, check_number
 from cerebros.decay import simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay
 
@@ -21,9 +22,17 @@ Activation = Union[str, Callable[..., Any]]
 
 
 def callable_name(function: Any) -> Any:
-    """A JSON-friendly stand-in for a callable: its name (strings pass unchanged)."""
+    """A JSON-friendly stand-in for a callable: a library function's name, a user
+    function's importable ``"module:qualname"`` (see :mod:`cerebros.callables`), else its
+    name (strings pass unchanged)."""
     if isinstance(function, str) or function is None:
         return function
+    if hasattr(function, "reference"):
+        return function.reference
+    if not is_library_function(function):
+        reference = function_reference(function)
+        if reference is not None:
+            return reference
     return getattr(function, "__name__", repr(function))
 
 

@@ -39,10 +39,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from cerebros.callables import resolve_reference
 from cerebros.checks import check_int, check_number
 
 __all__ = ["FusedDenseUnit", "SeededGlorotUniform", "ClipFeatures", "ScaleTargets",
-           "distinct_sources"]
+           "ImportedFunction", "distinct_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -493,3 +494,39 @@ class ScaleTargets(_ColumnConstants):
     def call(self, inputs: Any) -> Any:
         mean, scale = self._as_tensors()
         return inputs * scale + mean
+
+
+@keras.saving.register_keras_serializable(package="cerebros")
+class ImportedFunction:
+    """A user's function (e.g. an activation) as Keras saves it: by its importable
+    ``"module:qualname"`` reference, so a saved model calls the user's function again when
+    loaded (after ``import cerebros``), never a Keras built-in of the same name.
+
+    ``function`` is the function itself when known (it then travels to worker processes
+    with the object, so one defined in ``__main__`` or a notebook works there too);
+    otherwise it is imported from ``reference``.
+    """
+
+    def __init__(self, reference: str, function: Any = None) -> None:
+        self.reference = str(reference)
+        self.function = function if function is not None else resolve_reference(reference)
+        self.__name__ = self.reference.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ImportedFunction) and other.reference == self.reference
+
+    def __hash__(self) -> int:
+        return hash(self.reference)
+
+    def __repr__(self) -> str:
+        return f"ImportedFunction({self.reference!r})"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"reference": self.reference}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "ImportedFunction":
+        return cls(config["reference"])

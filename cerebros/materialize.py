@@ -20,9 +20,10 @@ from typing import Any, Mapping
 
 import keras
 
+from cerebros.callables import function_reference, is_library_function
 from cerebros.config import callable_name
-from cerebros.layers import (ClipFeatures, FusedDenseUnit, ScaleTargets, SeededGlorotUniform,
-                             distinct_sources)
+from cerebros.layers import (ClipFeatures, FusedDenseUnit, ImportedFunction, ScaleTargets,
+                             SeededGlorotUniform, distinct_sources)
 from cerebros.wiring import WiringPlan
 
 __all__ = ["ModelOptions", "materialize", "validate_activation", "network_record",
@@ -37,6 +38,20 @@ def network_name(project_name: str, trial_number: int, subtrial_number: int) -> 
 def keras_name(name: str) -> str:
     """``name`` made acceptable to Keras (last path part, other characters as ``_``)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name).rsplit("/", 1)[-1])
+
+
+def _by_reference(value: Any) -> Any:
+    """A user's activation as an :class:`~cerebros.layers.ImportedFunction` (a stored
+    ``"module:qualname"`` string too), so that saved plans and models keep it; names,
+    library functions and functions without an importable name pass unchanged."""
+    if isinstance(value, str) and ":" in value:
+        return ImportedFunction(value)
+    if not callable(value) or isinstance(value, (str, ImportedFunction)):
+        return value
+    if is_library_function(value):
+        return value
+    reference = function_reference(value)
+    return value if reference is None else ImportedFunction(reference, value)
 
 
 def validate_activation(name: str, value: Any, allow_none: bool = True) -> None:
@@ -72,6 +87,8 @@ class ModelOptions:
     target_scaling: tuple | None = None
 
     def __post_init__(self) -> None:
+        for name in ("activation", "final_activation", "gate_activation"):
+            object.__setattr__(self, name, _by_reference(getattr(self, name)))
         validate_activation("activation", self.activation)
         validate_activation("final_activation", self.final_activation)
         validate_activation("gate_activation_function", self.gate_activation, allow_none=False)

@@ -30,7 +30,8 @@ import pendulum
 from cerebros.checks import check_choice, check_int
 from cerebros.project import ORACLE_NAME, remove_stale_temp_files, write_bytes_atomic
 
-__all__ = ["TRIAL_COLUMNS", "COMPLETED", "FAILED", "TrialRecord", "Oracle", "now_iso"]
+__all__ = ["TRIAL_COLUMNS", "COMPLETED", "FAILED", "TrialRecord", "Oracle", "now_iso",
+           "WORKER_DIED_ERROR", "TIMEOUT_ERROR", "TRANSIENT_ERRORS", "is_transient"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +53,23 @@ TRIAL_COLUMNS = (
     "generation",
     "parent_trial",
     "parent_subtrial",
+    "attempt",
 )
+
+WORKER_DIED_ERROR = "WorkerDied"
+"""Error kind of a trial whose worker process (or Ray worker) died under it."""
+TIMEOUT_ERROR = "TrialTimeout"
+"""Error kind of a trial stopped for running longer than ``trial_timeout_s``."""
+TRANSIENT_ERRORS = (WORKER_DIED_ERROR, TIMEOUT_ERROR)
+"""Error kinds of failures that say nothing of the network: a resumed search retries such a
+trial once (its second record has ``attempt`` 2)."""
 
 MAX_ERROR_CHARS = 4000
 """Longer error texts are cut, so that no CSV field nears the csv module's 128 KiB limit."""
 _REQUIRED_COLUMNS = ("trial_number", "subtrial_number", "epoch", "status")
 _TEXT_COLUMNS = ("model_name", "status", "started_at", "ended_at", "error")
-_NULLABLE_INT_COLUMNS = ("epoch", "n_params", "generation", "parent_trial", "parent_subtrial")
+_NULLABLE_INT_COLUMNS = ("epoch", "n_params", "generation", "parent_trial", "parent_subtrial",
+                         "attempt")
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -66,6 +77,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 def now_iso() -> str:
     """Return the current UTC time as an ISO 8601 string (made with pendulum)."""
     return pendulum.now("UTC").isoformat()
+
+
+def is_transient(error: str) -> bool:
+    """Whether an error text (``"<kind>: <message>"``) is of a :data:`TRANSIENT_ERRORS` kind."""
+    return str(error).split(":", 1)[0].strip() in TRANSIENT_ERRORS
 
 
 def _as_float(value: Any) -> float:
@@ -100,6 +116,9 @@ class TrialRecord:
         The search generation that bred this trial (0: sampled at random).
     parent_trial, parent_subtrial : int or None
         The trial this one was bred from (None in generation 0).
+    attempt : int
+        1 for a trial's first run, 2 for its retry after a transient failure (see
+        :data:`TRANSIENT_ERRORS`).  Files written before this column existed read as 1.
     """
 
     trial_number: int
@@ -115,6 +134,7 @@ class TrialRecord:
     generation: int = 0
     parent_trial: Optional[int] = None
     parent_subtrial: Optional[int] = None
+    attempt: int = 1
 
     def __post_init__(self) -> None:
         self.trial_number = check_int("trial_number", self.trial_number, 0)
@@ -126,6 +146,7 @@ class TrialRecord:
             cut = len(self.error) - MAX_ERROR_CHARS
             self.error = f"{self.error[:MAX_ERROR_CHARS]} ... [{cut} more characters cut]"
         self.generation = check_int("generation", self.generation, 0)
+        self.attempt = check_int("attempt", self.attempt, 1)
         for name in ("parent_trial", "parent_subtrial"):
             if getattr(self, name) is not None:
                 setattr(self, name, check_int(name, getattr(self, name), 0))
@@ -162,6 +183,7 @@ class TrialRecord:
             "generation": self.generation,
             "parent_trial": self.parent_trial,
             "parent_subtrial": self.parent_subtrial,
+            "attempt": self.attempt,
         }
         epochs = range(self.epochs) if self.epochs else [math.nan]
         rows = []
@@ -194,6 +216,7 @@ def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("int64")
     for column in _NULLABLE_INT_COLUMNS:
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    frame["attempt"] = frame["attempt"].fillna(1)  # files older than the column
     frame["wall_time_s"] = pd.to_numeric(frame["wall_time_s"]).astype("float64")
     for column in frame.columns:
         if column not in TRIAL_COLUMNS:
@@ -262,9 +285,7 @@ class Oracle:
             header, old_rows = self._read_text_rows()
             key = (str(record.trial_number), str(record.subtrial_number))
             if header and key in self._keys(header, old_rows):
-                raise ValueError(
-                    f"record: trial {record.trial_number} subtrial {record.subtrial_number} "
-                    f"is already recorded in {self.path}.")
+                old_rows = self._without_retried(header, old_rows, key, record)
             columns = self._columns(header, list(new_rows[0]))
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
@@ -278,6 +299,22 @@ class Oracle:
             write_bytes_atomic(self.path, buffer.getvalue().encode("utf-8"))
         logger.info("Recorded trial %d subtrial %d (%s, %d rows).", record.trial_number,
                     record.subtrial_number, record.status, len(new_rows))
+
+    def _without_retried(self, header: list[str], rows: list[list[str]],
+                         key: tuple[str, str], record: TrialRecord) -> list[list[str]]:
+        """``rows`` without those of ``key``, which ``record`` retries: allowed only for the
+        second attempt after a transient failure of the first (anything else is a
+        duplicate)."""
+        at = {column: index for index, column in enumerate(header)}
+        mine = [row for row in rows if (row[at["trial_number"]], row[at["subtrial_number"]]) == key]
+        first = mine[0]
+        attempt = int(float(first[at["attempt"]] or 1)) if "attempt" in at else 1
+        if not (first[at["status"]] == FAILED and is_transient(first[at["error"]])
+                and attempt == 1 and record.attempt == 2):
+            raise ValueError(
+                f"record: trial {record.trial_number} subtrial {record.subtrial_number} "
+                f"is already recorded in {self.path}.")
+        return [row for row in rows if (row[at["trial_number"]], row[at["subtrial_number"]]) != key]
 
     @staticmethod
     def _keys(header: list[str], rows: list[list[str]]) -> set[tuple[str, str]]:
@@ -312,4 +349,13 @@ class Oracle:
         """Return the (trial, subtrial) pairs recorded with any status."""
         frame = self.read()
         pairs = zip(frame["trial_number"], frame["subtrial_number"])
+        return {(int(trial), int(subtrial)) for trial, subtrial in pairs}
+
+    def retriable(self) -> set[tuple[int, int]]:
+        """Return the (trial, subtrial) pairs whose first attempt failed for a transient
+        reason (see :data:`TRANSIENT_ERRORS`): a resumed search runs them once more."""
+        frame = self.read()
+        failed = frame[(frame["status"] == FAILED) & (frame["attempt"] == 1)
+                       & frame["error"].map(is_transient)]
+        pairs = zip(failed["trial_number"], failed["subtrial_number"])
         return {(int(trial), int(subtrial)) for trial, subtrial in pairs}

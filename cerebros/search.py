@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from cerebros.callables import check_referable
 from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
                              check_number, check_range)
 from cerebros.compilation import dtype_name, serialize_objects
@@ -141,6 +142,13 @@ class SimpleCerebrosRandomSearch:
         Halve the learning rate (down to 1e-4) after this many epochs without improvement of
         ``metric_to_rank_by`` (default 3, so it acts before early stopping's ``patience``
         of 7); None or 0: a constant learning rate (the original).
+    trial_timeout_s : float or None
+        Stop a trial that runs longer than this many seconds (None, the default: no limit)
+        and record it as failed with a ``TrialTimeout`` error.  Inline, training stops at
+        the first epoch boundary after the limit and the record keeps the epochs run; with
+        "process" and "ray" the trial's worker is killed and replaced.  A trial that failed
+        this way, or because its worker died, is retried once when the search is resumed
+        (its record then has ``attempt`` 2).
     """
 
     def __init__(self, unit_type: type = DenseUnit, input_shapes: list | None = None,
@@ -188,7 +196,8 @@ class SimpleCerebrosRandomSearch:
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
                  clip_features: float | None = 0.001, clip_margin: float = 0.0,
-                 reduce_lr_patience: int | None = 3, **kwargs: Any) -> None:
+                 reduce_lr_patience: int | None = 3, trial_timeout_s: float | None = None,
+                 **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
                 logger.warning("%s=%r has no effect: %s.", name, kwargs.pop(name), why)
@@ -242,6 +251,8 @@ class SimpleCerebrosRandomSearch:
         if not isinstance(a["project_name"], str) or not a["project_name"].strip():
             raise ValueError(f"project_name must be a non-empty string; got {a['project_name']!r}.")
         self.train_data_dtype = dtype_name(a["train_data_dtype"])
+        for name in ("activation", "final_activation", "gate_activation_function"):
+            check_referable(name, a[name])  # every trial's model is saved with it
         self.activation, self.final_activation = a["activation"], a["final_activation"]
         self.learning_rate = check_number("learning_rate", a["learning_rate"], 0.0, low_open=True)
         check_choice("jit_compile", a["jit_compile"], (None, True, False, "auto"))
@@ -258,6 +269,8 @@ class SimpleCerebrosRandomSearch:
         self.clip_features = (None if a["clip_features"] is None
                               else check_number("clip_features", a["clip_features"], 0.0, 0.25))
         self.clip_margin = check_number("clip_margin", a["clip_margin"], 0.0)
+        self.trial_timeout_s = (None if a["trial_timeout_s"] is None else check_number(
+            "trial_timeout_s", a["trial_timeout_s"], 0.0, low_open=True))
         self.best_model_path = ""
 
     def _build_configs(self, a: dict[str, Any]) -> None:
@@ -283,7 +296,8 @@ class SimpleCerebrosRandomSearch:
     def _check_picklable(self) -> None:
         """Refuse, before any work, what a worker could not receive: every callback, the
         loss, the metrics and the activations must pickle with the backend's pickler
-        (``pickle`` for "process", Ray's cloudpickle for "ray")."""
+        (cloudpickle for "process", Ray's copy of it for "ray"; both send what is defined
+        in ``__main__`` or a notebook by value)."""
         if self.backend == "inline":
             return
         if self.backend == "ray":
@@ -292,7 +306,7 @@ class SimpleCerebrosRandomSearch:
             except ImportError:
                 return  # the Ray executor reports the missing package itself
         else:
-            import pickle as pickler
+            import cloudpickle as pickler
         parts = {f"callbacks[{i}]": c for i, c in enumerate(self.training.callbacks)}
         parts.update({"loss": self.training.loss, "metrics": self.training.metrics,
                       "activation": self.model_options.activation,
@@ -304,9 +318,9 @@ class SimpleCerebrosRandomSearch:
             except Exception as error:  # pickling errors come in many types
                 raise ValueError(
                     f"{name} ({type(value).__name__}) cannot be sent to backend="
-                    f"{self.backend!r} workers: {type(error).__name__}: {error}. Define it at "
-                    "module level in an importable module (not a lambda, not in a notebook or "
-                    "__main__), or use backend='inline'.") from None
+                    f"{self.backend!r} workers: {type(error).__name__}: {error}. Keep no "
+                    "locks, open files, threads or other process-bound state in it (create "
+                    "them in on_train_begin), or use backend='inline'.") from None
 
     def _fit_data_options(self) -> None:
         """Model constants from the training rows: input clipping bounds and the scaling of
@@ -446,7 +460,7 @@ class SimpleCerebrosRandomSearch:
             "deterministic": self.training.deterministic,
             "data_fingerprint": self.data.fingerprint(),
             "scale_targets": self.scale_targets, "clip_features": self.clip_features,
-            "clip_margin": self.clip_margin,
+            "clip_margin": self.clip_margin, "trial_timeout_s": self.trial_timeout_s,
             "meta_trial_number": self.meta_trial_number,
         }
 
@@ -473,20 +487,24 @@ class SimpleCerebrosRandomSearch:
         resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite)
         self.project.create()
         oracle = Oracle(self.project.root)
-        finished = oracle.finished()
+        retry = oracle.retriable()
+        finished = oracle.finished() - retry
         total = self.number_of_architecture_moities_to_try * self.number_of_tries_per_architecture_moity
         logger.info("%s search in %s: %d of %d trials to run, %d generation(s)",
                     "resuming" if resumed else "starting", self.project.root,
                     total - len(finished), total, self.number_of_generations)
         progress = self._progress_bar(total, len(finished))
-        executor = make_executor(self.backend, self.n_workers, self.ray_address)
+        executor = make_executor(self.backend, self.n_workers, self.ray_address,
+                                 self.trial_timeout_s)
         plans: dict[tuple[int, int], WiringPlan] = {}
         failures_in_row = 0
         try:
             for generation in range(self.number_of_generations):
                 tasks = self.tasks(generation, oracle.read(), plans)
                 plans.update({(t.trial_number, t.subtrial_number): t.plan for t in tasks})
-                todo = [t for t in tasks if (t.trial_number, t.subtrial_number) not in finished]
+                todo = [dataclasses.replace(t, attempt=2) if (t.trial_number, t.subtrial_number)
+                        in retry else t for t in tasks
+                        if (t.trial_number, t.subtrial_number) not in finished]
                 for task in todo:
                     self._write_trial_files(task)
                 for outcome in executor.run(todo, self.data):

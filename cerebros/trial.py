@@ -24,7 +24,7 @@ from cerebros.compilation import (compile_model, deserialize_objects, metrics_fo
                                   serialize_objects)
 from cerebros.data import PreparedData
 from cerebros.materialize import ModelOptions, materialize, network_record
-from cerebros.oracle import COMPLETED, FAILED, TrialRecord, now_iso
+from cerebros.oracle import COMPLETED, FAILED, TIMEOUT_ERROR, TrialRecord, now_iso
 from cerebros.tf_state import clear_session, trial_state
 from cerebros.wiring import WiringPlan
 
@@ -72,6 +72,7 @@ class TrialTask:
     generation: int = 0
     parent: tuple[int, int] | None = None
     mutation: str = ""
+    attempt: int = 1
 
     def network_record(self) -> dict[str, Any]:
         """The network as JSON data (what the project's ``model_architectures/`` holds)."""
@@ -88,7 +89,8 @@ class TrialTask:
         parent = self.parent or (None, None)
         return TrialRecord(trial_number=self.trial_number, subtrial_number=self.subtrial_number,
                            model_name=self.model_name, generation=self.generation,
-                           parent_trial=parent[0], parent_subtrial=parent[1], **fields)
+                           parent_trial=parent[0], parent_subtrial=parent[1],
+                           attempt=self.attempt, **fields)
 
 
 @dataclass
@@ -125,6 +127,25 @@ def _schedule_callbacks(training: TrainingConfig, has_validation: bool) -> list:
     return callbacks
 
 
+def _deadline(seconds: float) -> Any:
+    """A Keras callback that stops training at the first epoch boundary after ``seconds``
+    (its ``expired`` attribute says whether it did)."""
+    import keras
+
+    class Deadline(keras.callbacks.Callback):
+        expired = False
+
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.monotonic() - self.start >= seconds:
+                self.expired = True
+                self.model.stop_training = True
+
+    return Deadline()
+
+
 def _non_finite_epoch(history: dict[str, list[float]]) -> int | None:
     for epoch, value in enumerate(history.get("loss", [])):
         if not math.isfinite(float(value)):
@@ -137,12 +158,16 @@ def _bare(arrays: list) -> Any:
     return arrays[0] if len(arrays) == 1 else arrays
 
 
-def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
+def run_trial(task: TrialTask, data: PreparedData,
+              timeout_s: float | None = None) -> TrialOutcome:
     """Train ``task``'s network on ``data`` and return its record and model.
 
     Any exception, and a loss that becomes NaN or infinite, gives a record with status
-    ``"failed"`` and the error; the exception does not propagate.  Keras state is cleared
-    before and after, so memory does not grow from trial to trial.
+    ``"failed"`` and the error; the exception does not propagate.  With ``timeout_s``,
+    training stops at the first epoch boundary after that many seconds and the trial is
+    recorded as failed (error kind ``TrialTimeout``) with the history of the epochs it ran;
+    its model is not kept.  Keras state is cleared before and after, so memory does not
+    grow from trial to trial.
     """
     import keras
 
@@ -150,6 +175,7 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
     started, clock = now_iso(), time.perf_counter()
     history: dict[str, list[float]] = {}
     n_params, error, model_bytes = 0, "", None
+    deadline = [] if timeout_s is None else [_deadline(timeout_s)]
     clear_session()
     with trial_state(task.seed, training.deterministic, training.graph_optimization):
         try:
@@ -166,11 +192,15 @@ def run_trial(task: TrialTask, data: PreparedData) -> TrialOutcome:
                             batch_size=training.batch_size, verbose=training.verbose,
                             shuffle=True,
                             callbacks=[*_schedule_callbacks(training, validation is not None),
-                                       keras.callbacks.TerminateOnNaN(), *training.callbacks])
+                                       keras.callbacks.TerminateOnNaN(), *training.callbacks,
+                                       *deadline])
             history = {k: [float(v) for v in values] for k, values in fit.history.items()
                        if k not in _SCHEDULE_LOGS}
             bad_epoch = _non_finite_epoch(history)
-            if bad_epoch is not None:
+            if deadline and deadline[0].expired:
+                error = (f"{TIMEOUT_ERROR}: the trial ran longer than trial_timeout_s="
+                         f"{timeout_s:g} s; stopped after epoch {len(history.get('loss', []))}")
+            elif bad_epoch is not None:
                 error = f"loss became {history['loss'][bad_epoch]} at epoch {bad_epoch}"
             else:
                 with tempfile.TemporaryDirectory() as tmp:

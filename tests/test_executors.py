@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 
 import trial_callbacks
+import user_activations
 from cerebros import SimpleCerebrosRandomSearch
-from trial_callbacks import KillWorkerOnTrial
+from cerebros.layers import ImportedFunction
+from trial_callbacks import KillWhileSendingResult, KillWorkerOnTrial, SleepInTrial
 
 COLUMNS = ["trial_number", "subtrial_number", "epoch", "loss", "val_loss", "n_params", "status",
            "generation", "parent_trial"]
@@ -24,8 +26,9 @@ def oracle_of(project):
 
 
 def test_process_pool_gives_the_inline_results(small_search, tmp_path):
+    # A user's activation (named like Keras' relu) reaches the workers and is kept.
     common = dict(number_of_architecture_moities_to_try=4, number_of_generations=2,
-                  deterministic=True)
+                  deterministic=True, activation=user_activations.relu)
     inline = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "inline"), **common))
     pooled = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "pool"),
                                                        backend="process", n_workers=2, **common))
@@ -36,19 +39,52 @@ def test_process_pool_gives_the_inline_results(small_search, tmp_path):
     pd.testing.assert_frame_equal(a, b, rtol=1e-5)
     assert best_pooled == pytest.approx(best_inline, rel=1e-5)
     assert Path(pooled.best_model_path).name == Path(inline.best_model_path).name
-    assert isinstance(pooled.get_best_model(), keras.Model)
+    layers = pooled.get_best_model().layers
+    assert any(getattr(layer, "activation", None) == ImportedFunction("user_activations:relu")
+               for layer in layers)
 
 
-def test_a_killed_worker_costs_only_its_own_trial(small_search, tmp_path):
+def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_retries_once(
+        small_search, tmp_path):
+    """One pool, three ways to lose a worker: SIGKILL in the middle of a batch (trial 1),
+    SIGKILL half-way through sending a large result (trial 3), and a trial running past
+    trial_timeout_s (trial 4; the limit is far above a normal trial's few seconds, so that
+    a loaded machine does not time out the others).  Each costs only its own trial, a fresh
+    worker replaces it, and a resumed search trains exactly those three once more."""
+    started = time.perf_counter()
     search = SimpleCerebrosRandomSearch(**small_search(
-        number_of_architecture_moities_to_try=4, backend="process", n_workers=2,
-        callbacks=[KillWorkerOnTrial(1)]))
+        number_of_architecture_moities_to_try=6, backend="process", n_workers=2,
+        trial_timeout_s=45, callbacks=[KillWorkerOnTrial(1), KillWhileSendingResult(3),
+                                       SleepInTrial([4], seconds=600)]))
     search.run_random_search()
+    assert time.perf_counter() - started < 400, "not the sleeping trial's 600 s"
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
-    assert status == {0: "completed", 1: "failed", 2: "completed", 3: "completed"}
-    assert "WorkerDied" in frame[frame.trial_number == 1].error.iloc[0]
+    assert status == {0: "completed", 1: "failed", 2: "completed", 3: "failed", 4: "failed",
+                      5: "completed"}
+    errors = frame.groupby("trial_number").error.first()
+    died = "WorkerDied: the worker process running this trial exited with code -9"
+    assert errors[1] == died and errors[3] == died
+    assert errors[4] == ("TrialTimeout: the trial ran longer than trial_timeout_s=45 s; its "
+                         "worker process was stopped")
+    assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
+    assert (frame.attempt == 1).all()
     assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 3
+
+    # Resuming (inline, without the saboteurs) trains trials 1, 3 and 4 again, once each.
+    resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=6,
+                                                        trial_timeout_s=45))
+    resumed.run_random_search()
+    after = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    kept = [0, 2, 5]
+    pd.testing.assert_frame_equal(after[after.trial_number.isin(kept)].reset_index(drop=True),
+                                  frame[frame.trial_number.isin(kept)].reset_index(drop=True),
+                                  check_dtype=False)  # the failed rows' empty epochs are gone
+    retried = after[~after.trial_number.isin(kept)]
+    assert (retried.status == "completed").all() and (retried.attempt == 2).all()
+    assert retried.groupby("trial_number").size().to_dict() == {1: 2, 3: 2, 4: 2}, \
+        "one record (two epochs) per trial, the failed one replaced"
+    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 6
 
 
 @pytest.fixture(scope="module")
@@ -83,22 +119,92 @@ def test_ray_worker_killed_mid_trial_loses_only_that_trial(ray_session, small_se
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
     assert status == {0: "failed", 1: "completed", 2: "completed"}
+    assert frame[frame.trial_number == 0].error.iloc[0].startswith("WorkerDied: ")
 
 
-def test_an_unpicklable_callback_is_refused_before_any_work(small_search, tmp_path):
-    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: None)
-    with pytest.raises(ValueError, match=r"callbacks\[0\] \(LambdaCallback\) cannot be sent to "
-                                         r"backend='process' workers.*module level"):
-        SimpleCerebrosRandomSearch(**small_search(backend="process", callbacks=[callback]))
+def test_ray_trial_running_too_long_is_cancelled_and_recorded(ray_session, small_search,
+                                                              tmp_path):
+    started = time.perf_counter()
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, backend="ray", trial_timeout_s=30,
+        callbacks=[SleepInTrial([0], seconds=600)]))
+    search.run_random_search()
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    status = frame.groupby("trial_number").status.first().to_dict()
+    assert status == {0: "failed", 1: "completed", 2: "completed"}
+    assert frame[frame.trial_number == 0].error.iloc[0] == (
+        "TrialTimeout: the trial ran longer than trial_timeout_s=30 s; its Ray worker was "
+        "stopped")
+    assert time.perf_counter() - started < 200
+
+
+class HoldsALock(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.lock = threading.Lock()
+
+
+def test_a_callback_that_cannot_be_pickled_is_refused_before_any_work(small_search, tmp_path):
+    with pytest.raises(ValueError, match=r"callbacks\[1\] \(HoldsALock\) cannot be sent to "
+                                         r"backend='process' workers: TypeError: .*lock.*"
+                                         r"on_train_begin\), or use backend='inline'"):
+        SimpleCerebrosRandomSearch(**small_search(
+            backend="process", callbacks=[keras.callbacks.TerminateOnNaN(), HoldsALock()]))
     assert not (tmp_path / "project").exists()
     # Inline runs need no pickling: the same callback is fine there.
-    SimpleCerebrosRandomSearch(**small_search(callbacks=[callback]))
+    SimpleCerebrosRandomSearch(**small_search(callbacks=[HoldsALock()]))
 
 
-def test_an_unpicklable_activation_is_refused_for_the_process_backend(small_search):
-    with pytest.raises(ValueError, match=r"^activation \(function\) cannot be sent"):
-        SimpleCerebrosRandomSearch(**small_search(backend="process",
-                                                  activation=lambda x: keras.ops.relu(x)))
+MAIN_SCRIPT = """
+import os, sys
+import keras
+import numpy as np
+from cerebros import SimpleCerebrosRandomSearch
+
+if __name__ == "__main__":
+    # Defined under the guard: a spawned worker re-running this script's top level never
+    # sees it, so only pickling by value (cloudpickle) can send it, as from a notebook.
+    class MarkEpochs(keras.callbacks.Callback):
+        def __init__(self, folder):
+            super().__init__()
+            self.folder = folder
+
+        def on_epoch_end(self, epoch, logs=None):
+            open(os.path.join(self.folder, f"class-{os.getpid()}-{epoch}"), "a").close()
+
+    project, folder = sys.argv[1], sys.argv[2]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(240, 5)).astype("float32")
+    search = SimpleCerebrosRandomSearch(
+        input_shapes=[(5,)], output_shapes=[1], training_data=[x], labels=[x[:, 0] - x[:, 1]],
+        validation_split=0.25, minimum_levels=2, maximum_levels=2, maximum_units_per_level=2,
+        maximum_neurons_per_unit=2, number_of_architecture_moities_to_try=2, epochs=2,
+        project_name=project, verbose=0, backend="process", n_workers=2,
+        callbacks=[MarkEpochs(folder), keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: open(f"{folder}/lambda-{os.getpid()}-{epoch}",
+                                                  "a").close())])
+    search.run_random_search()
+    print(os.getpid())
+"""
+
+
+def test_a_lambda_callback_and_a_class_defined_in_main_train_in_worker_processes(tmp_path):
+    script, marks = tmp_path / "main_script.py", tmp_path / "marks"
+    script.write_text(MAIN_SCRIPT)
+    marks.mkdir()
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "project"), str(marks)],
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    driver = int(done.stdout.split()[-1])
+    frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert (frame.status == "completed").all() and frame.trial_number.nunique() == 2
+    names = [p.name.split("-") for p in marks.iterdir()]
+    for kind in ("class", "lambda"):
+        ran = [(int(pid), int(epoch)) for k, pid, epoch in names if k == kind]
+        assert len(ran) == 4, names  # 2 trials x 2 epochs
+        assert driver not in {pid for pid, _ in ran}, "the callbacks ran in the workers"
 
 
 DRIVER = """

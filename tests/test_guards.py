@@ -74,6 +74,8 @@ def test_leakage_opt_out_is_explicit(tmp_path):
     (dict(learning_rate="0.01"), r"learning_rate must be a finite number > 0.0; got '0.01'"),
     (dict(jit_compile="yes"), r"jit_compile must be one of None, True, False, 'auto'"),
     (dict(steps_per_execution=0), r"steps_per_execution must be an int >= 1; got 0"),
+    (dict(trial_timeout_s=0), r"trial_timeout_s must be a finite number > 0.0; got 0"),
+    (dict(trial_timeout_s="60"), r"trial_timeout_s must be a finite number > 0.0; got '60'"),
     (dict(metrics=[keras.metrics.MeanAbsoluteError(name="epoch")], metric_to_rank_by="val_loss"),
      r"metrics must not report names the oracle uses.*'epoch'"),
 ])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import multiprocessing
@@ -436,3 +437,40 @@ def test_a_huge_error_text_is_cut_and_later_records_still_work(tmp_path):
     error = oracle.read().query("trial_number == 0")["error"].iloc[0]
     assert len(error) < 5000 and error.endswith("more characters cut]")
     assert oracle.finished() == {(0, 0), (1, 0)}
+
+
+# ---------------------------------------------------------------- retries of transient failures
+
+
+def test_only_a_transient_failure_is_retried_and_only_once(tmp_path):
+    oracle = Oracle(tmp_path)
+    oracle.record(make_record(0, status=FAILED, epochs=0, error="WorkerDied: exit code -9"))
+    oracle.record(make_record(1, status=FAILED, epochs=0, error="ValueError: bad network"))
+    oracle.record(make_record(2, status=FAILED, epochs=1, error="TrialTimeout: too long"))
+    oracle.record(make_record(3))
+    assert oracle.retriable() == {(0, 0), (2, 0)}
+    with pytest.raises(ValueError, match="trial 1 subtrial 0 is already recorded"):
+        oracle.record(dataclasses.replace(make_record(1), attempt=2))
+    with pytest.raises(ValueError, match="trial 0 subtrial 0 is already recorded"):
+        oracle.record(make_record(0))  # a retry must say it is one
+    retry = make_record(0, status=FAILED, epochs=0, error="WorkerDied: exit code -9")
+    oracle.record(dataclasses.replace(retry, attempt=2))
+    frame = oracle.read()
+    assert frame.groupby("trial_number").size().to_dict() == {0: 1, 1: 1, 2: 1, 3: 3}
+    assert frame.set_index("trial_number").attempt.loc[0] == 2
+    assert oracle.retriable() == {(2, 0)}, "a second transient failure is final"
+    with pytest.raises(ValueError, match="already recorded"):
+        oracle.record(dataclasses.replace(retry, attempt=3))
+
+
+def test_an_oracle_written_before_the_attempt_column_reads_as_first_attempts(tmp_path):
+    oracle = Oracle(tmp_path)
+    oracle.record(make_record(0, status=FAILED, epochs=0, error="WorkerDied: exit code -9"))
+    oracle.record(make_record(1))
+    old = pd.read_csv(oracle.path).drop(columns=["attempt"])
+    old.to_csv(oracle.path, index=False)
+    frame = oracle.read()
+    assert frame.attempt.tolist() == [1, 1, 1, 1] and str(frame.attempt.dtype) == "Int64"
+    assert oracle.retriable() == {(0, 0)}
+    oracle.record(dataclasses.replace(make_record(0), attempt=2))
+    assert oracle.read().groupby("trial_number").attempt.first().to_dict() == {0: 2, 1: 1}

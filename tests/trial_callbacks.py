@@ -105,3 +105,55 @@ class FailTrialWith(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if trial_of(self.model) == self.trial:
             raise RuntimeError(self.message)
+
+
+class KillWhileSendingResult(keras.callbacks.Callback):
+    """Make the chosen trial's result large (a long padding entry in its history) and
+    SIGKILL its worker process while it is writing that result to the driver: a thread
+    watches the other threads' stacks for a ``send_bytes`` of more than a megabyte."""
+
+    def __init__(self, trial):
+        super().__init__()
+        self.trial = trial
+
+    def on_train_end(self, logs=None):
+        if trial_of(self.model) != self.trial:
+            return
+        import sys
+        import threading
+        import time
+
+        self.model.history.history["padding"] = [0.0] * 3_000_000
+
+        def kill_mid_message():
+            me = threading.get_ident()
+            while True:
+                for thread, frame in sys._current_frames().items():
+                    while thread != me and frame is not None:
+                        if (frame.f_code.co_name == "_send_bytes"
+                                and frame.f_locals.get("n", 0) > 1_000_000):
+                            os.kill(os.getpid(), signal.SIGKILL)
+                        frame = frame.f_back
+                time.sleep(0.0001)
+
+        threading.Thread(target=kill_mid_message, daemon=True).start()
+
+
+class SleepInTrial(keras.callbacks.Callback):
+    """Sleep ``seconds`` at the end of each epoch of the chosen trials (a slow trial), or
+    only until ``marker`` exists when it is given (the first run sleeps and creates it)."""
+
+    def __init__(self, trials, seconds, marker=None):
+        super().__init__()
+        self.trials, self.seconds, self.marker = set(trials), seconds, marker
+
+    def on_epoch_end(self, epoch, logs=None):
+        if trial_of(self.model) not in self.trials:
+            return
+        if self.marker is not None:
+            if os.path.exists(self.marker):
+                return
+            open(self.marker, "w").close()
+        import time
+
+        time.sleep(self.seconds)

@@ -1,0 +1,224 @@
+"""A pool of spawned worker processes, each talking to the driver over its own pipe.
+
+Each worker has a private duplex pipe: the driver sends it one task at a time (pickled with
+cloudpickle, so callbacks and functions defined in ``__main__`` or a notebook travel by
+value) and it answers with the trial's outcome.  Nothing is shared between workers, so a
+worker killed at any moment (mid-trial, or half-way through writing a large result) costs
+only its own trial: the driver sees its pipe close or its process end, records the trial
+as failed with a transient ``WorkerDied`` error, and starts a fresh worker.  A trial that
+runs longer than ``trial_timeout_s`` has its worker killed and replaced the same way
+(error ``TrialTimeout``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import pickle
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Any, Iterable, Iterator
+
+import cloudpickle
+
+from cerebros.data import PreparedData
+from cerebros.oracle import TIMEOUT_ERROR, WORKER_DIED_ERROR
+from cerebros.tf_state import limit_threads
+from cerebros.trial import TrialOutcome, TrialTask, failed_outcome, run_trial
+
+__all__ = ["ProcessExecutor", "WorkerStartupError"]
+
+logger = logging.getLogger(__name__)
+
+_READY, _DONE = "ready", "done"
+
+
+class WorkerStartupError(RuntimeError):
+    """Worker processes keep dying before they can take a trial."""
+
+
+def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
+    """End this worker process once its parent (the search's driver) is gone, even if the
+    driver was killed with SIGKILL and could not stop it."""
+    while True:
+        time.sleep(poll_seconds)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _worker_main(data: PreparedData, threads: int, conn: Any, parent: int) -> None:
+    """A worker's life: announce itself, then run each task it receives until the driver
+    sends an empty message or closes the pipe."""
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    limit_threads(threads)
+    conn.send_bytes(pickle.dumps((_READY, os.getpid())))
+    while True:
+        try:
+            payload = conn.recv_bytes()
+        except EOFError:
+            return
+        if not payload:
+            return
+        task = pickle.loads(payload)  # cloudpickle writes ordinary pickle streams
+        conn.send_bytes(pickle.dumps((_DONE, run_trial(task, data))))
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any
+    conn: Any
+    ready: bool = False
+    index: int | None = None
+    started: float = field(default=0.0)
+
+
+class ProcessExecutor:
+    """Runs trials in ``n_workers`` spawned worker processes on this machine.
+
+    Each worker receives the data once when it starts and caps TensorFlow at
+    ``cores // n_workers`` threads.  A worker that dies mid-trial (killed, out of memory,
+    even while sending its result) costs only its own trial, which is reported as failed
+    with a ``WorkerDied`` error within a poll interval; a fresh worker replaces it and the
+    other trials go on.  With ``trial_timeout_s``, a trial running longer is stopped by
+    killing its worker (error ``TrialTimeout``).  Workers that keep dying before they are
+    ready (a script without a ``__main__`` guard, a broken environment) stop the search
+    with :class:`WorkerStartupError` instead of being replaced forever, and every worker
+    exits within about a second of its driver's death, SIGKILL included.
+    """
+
+    def __init__(self, n_workers: int = 2, threads_per_worker: int | None = None,
+                 poll_seconds: float = 0.5, trial_timeout_s: float | None = None) -> None:
+        self.n_workers = int(n_workers)
+        self.threads = threads_per_worker or max(1, (os.cpu_count() or 1) // self.n_workers)
+        self.poll_seconds = poll_seconds
+        self.trial_timeout_s = trial_timeout_s
+        self._context = mp.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._startup_deaths = 0
+        self.max_startup_deaths = max(3, self.n_workers)
+
+    def _start_worker(self, data: PreparedData) -> None:
+        ours, theirs = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_worker_main, args=(data, self.threads, theirs, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()  # only the worker holds its end: its death closes the pipe for us
+        self._workers.append(_Worker(process, ours))
+
+    def run(self, tasks: Iterable[TrialTask], data: PreparedData) -> Iterator[TrialOutcome]:
+        task_list = list(tasks)
+        if not task_list:
+            return
+        payloads = [cloudpickle.dumps(task) for task in task_list]
+        todo = list(range(len(task_list)))
+        pending = set(todo)
+        for _ in range(min(self.n_workers, len(task_list))):
+            self._start_worker(data)
+        try:
+            while pending:
+                self._assign(todo, payloads)
+                by_handle = {w.conn: w for w in self._workers}
+                by_handle.update({w.process.sentinel: w for w in self._workers})
+                for handle in wait(list(by_handle), timeout=self._wait_seconds()):
+                    worker = by_handle[handle]
+                    if worker in self._workers:
+                        yield from self._serve(worker, task_list, pending)
+                yield from self._stop_overdue(task_list, pending)
+                missing = min(self.n_workers, len(pending)) - len(self._workers)
+                for _ in range(max(0, missing)):
+                    self._start_worker(data)
+        finally:
+            self.close()
+
+    def _assign(self, todo: list[int], payloads: list[bytes]) -> None:
+        """Give the next task to every ready, idle worker."""
+        for worker in self._workers:
+            if todo and worker.ready and worker.index is None:
+                index = todo.pop(0)
+                worker.index, worker.started = index, time.monotonic()
+                try:
+                    worker.conn.send_bytes(payloads[index])
+                except OSError:  # died since; _serve reports the trial as failed
+                    logger.debug("worker %s died before taking a task", worker.process.pid)
+
+    def _wait_seconds(self) -> float:
+        """How long to wait for a message: until the next trial's deadline, at most a poll."""
+        if self.trial_timeout_s is None:
+            return self.poll_seconds
+        deadlines = [w.started + self.trial_timeout_s - time.monotonic()
+                     for w in self._workers if w.index is not None]
+        return max(0.0, min([self.poll_seconds, *deadlines]))
+
+    def _serve(self, worker: _Worker, task_list: list[TrialTask],
+               pending: set[int]) -> Iterator[TrialOutcome]:
+        """Read every whole message the worker has sent; if its pipe or process is gone,
+        report its trial as failed and drop it."""
+        try:
+            while worker.conn.poll():
+                kind, value = pickle.loads(worker.conn.recv_bytes())
+                if kind == _READY:
+                    worker.ready = True
+                elif worker.index is not None:
+                    pending.discard(worker.index)
+                    worker.index = None
+                    yield value
+            if worker.process.is_alive():
+                return
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass  # the pipe closed, possibly half-way through a message
+        yield from self._drop(worker, task_list, pending, None)
+
+    def _stop_overdue(self, task_list: list[TrialTask],
+                      pending: set[int]) -> Iterator[TrialOutcome]:
+        if self.trial_timeout_s is None:
+            return
+        now = time.monotonic()
+        for worker in list(self._workers):
+            if worker.index is not None and now - worker.started >= self.trial_timeout_s:
+                yield from self._drop(worker, task_list, pending, (
+                    f"{TIMEOUT_ERROR}: the trial ran longer than trial_timeout_s="
+                    f"{self.trial_timeout_s:g} s; its worker process was stopped"))
+
+    def _drop(self, worker: _Worker, task_list: list[TrialTask], pending: set[int],
+              error: str | None) -> Iterator[TrialOutcome]:
+        """Kill (if needed) and forget ``worker``; its trial, if any, fails with ``error``
+        (None: the worker died by itself)."""
+        self._workers.remove(worker)
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(timeout=10)
+        worker.conn.close()
+        code = worker.process.exitcode
+        if error is None:
+            logger.warning("worker %s exited with code %s", worker.process.pid, code)
+            if not worker.ready:
+                self._count_startup_death(code)
+        index = worker.index
+        if index is not None and index in pending:
+            pending.discard(index)
+            yield failed_outcome(task_list[index], error or (
+                f"{WORKER_DIED_ERROR}: the worker process running this trial exited with "
+                f"code {code}"))
+
+    def _count_startup_death(self, code: int | None) -> None:
+        self._startup_deaths += 1
+        if self._startup_deaths >= self.max_startup_deaths:
+            raise WorkerStartupError(
+                f"{self._startup_deaths} worker processes exited before they were ready "
+                f"(last exit code {code}). A script that runs a search with "
+                "backend='process' must start it under `if __name__ == \"__main__\":` "
+                "(each spawned worker re-runs the script's top level), and the workers' "
+                "Python must import cerebros; backend='inline' shows the error itself.")
+
+    def close(self) -> None:
+        """Stop all workers."""
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in self._workers:
+            worker.process.join(timeout=10)
+            worker.conn.close()
+        self._workers.clear()
