@@ -309,18 +309,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", parents=[common], formatter_class=formatter,
-        help="write one self-contained HTML page about a search",
+        help="write one self-contained HTML page about a search or a meta-search",
         description="Write one HTML page about a search's project folder: the sortable "
                     "leaderboard, the progress and learning-curve plots, the networks of the "
                     "best trials, the generations, the failed trials with their errors and "
-                    "the search's settings. Everything is inlined: the page opens offline "
+                    "the search's settings; for a meta-search's project (cerebros tune), its "
+                    "study (meta-trials, progress, best settings) and then the best "
+                    "meta-trial's search. Everything is inlined: the page opens offline "
                     "(plots need matplotlib: pip install 'cerebros[plots]').")
-    report.add_argument("project", type=Path, help="the project folder of a search")
+    report.add_argument("project", type=Path,
+                        help="the project folder of a search or of a meta-search")
     report.add_argument("--output", type=Path, default=None, metavar="PATH",
                         help="where to write the page (default: report.html in the project "
                              "folder)")
     report.add_argument("--graphs", type=_bounded_int(0), default=3, metavar="N",
                         help="draw the networks of the best N trials (0: none)")
+    report.add_argument("--storage", default=None, metavar="URL",
+                        help="for a meta-search whose database URL holds a password: the URL")
     report.set_defaults(command=_report)
     return parser
 
@@ -781,7 +786,8 @@ def _report(args: argparse.Namespace) -> int:
     from cerebros.report import write_report
 
     _check_project(args.project)
-    path = write_report(args.project, path=args.output, graphs=args.graphs)
+    path = write_report(args.project, path=args.output, graphs=args.graphs,
+                        storage=args.storage)
     print(f"report: {path}")
     return 0
 

@@ -40,7 +40,8 @@ from cerebros.results import load_results
 
 __all__ = ["Section", "ReportData", "SectionBuilder", "DEFAULT_SECTIONS", "REPORT_NAME",
            "report_html", "write_report", "leaderboard_section", "plots_section",
-           "graphs_section", "generations_section", "failures_section", "settings_section"]
+           "graphs_section", "generations_section", "failures_section", "settings_section",
+           "study_section"]
 
 logger = logging.getLogger(__name__)
 
@@ -199,11 +200,18 @@ def _check_project(project_dir: Any) -> Path:
     if not project.is_dir():
         raise ValueError(f"project_dir: {str(project)!r} is not a directory; pass the project "
                          "folder of a search (the --project of 'cerebros search').")
-    if not (project / ORACLE_NAME).is_file():
+    if not (project / ORACLE_NAME).is_file() and not _is_meta(project):
         raise ValueError(f"project_dir: {str(project)!r} is not a Cerebros project (it holds "
-                         f"no {ORACLE_NAME}); pass the project folder of a search (the "
-                         "--project of 'cerebros search').")
+                         f"no {ORACLE_NAME} and no meta_search.json); pass the project folder "
+                         "of a search or a meta-search (the --project of 'cerebros search' or "
+                         "'cerebros tune').")
     return project
+
+
+def _is_meta(project: Path) -> bool:
+    from cerebros.meta.results import is_meta_project
+
+    return is_meta_project(project)
 
 
 # ------------------------------------------------------------------------------ formatting
@@ -441,19 +449,47 @@ def _summary(data: ReportData) -> str:
     return " ".join(lines)
 
 
+def _page(title: str, summary: str, project: Path, built: Sequence[Section]) -> str:
+    """The HTML document around the built sections."""
+    nav = "".join(f'<a href="#{_escape(s.anchor)}">{_escape(s.title)}</a>' for s in built)
+    body = "".join(f'<section id="{_escape(s.anchor)}"><h2>{_escape(s.title)}</h2>{s.body}'
+                   "</section>" for s in built)
+    styles = "".join(dict.fromkeys(f"<style>{s.style}</style>" for s in built if s.style))
+    scripts = "".join(dict.fromkeys(f"<script>{s.script}</script>" for s in built if s.script))
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    name = _escape(project.resolve().name)
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Cerebros report: {name}</title><style>{_STYLE}</style>{styles}</head>"
+            f"<body><header><h1>{_escape(title)}: {name}</h1>"
+            f'<p>{summary}</p><p class="note">Project folder '
+            f"<code>{_escape(project.resolve())}</code>; report written {created}.</p>"
+            f"<nav>{nav}</nav></header>{body}<script>{_SORT_SCRIPT}</script>{scripts}"
+            "</body></html>\n")
+
+
 def report_html(project_dir: str | os.PathLike[str], graphs: int = 3,
-                sections: Sequence[SectionBuilder] = DEFAULT_SECTIONS) -> str:
-    """The report page of a search, as one self-contained HTML document.
+                sections: Sequence[SectionBuilder] = DEFAULT_SECTIONS,
+                storage: str | None = None) -> str:
+    """The report page of a search or a meta-search, as one self-contained HTML document.
+
+    For a meta-search's project (``cerebros tune``) the page shows the study (the
+    leaderboard of meta-trials, its progress plot, the best settings) followed by
+    ``sections`` of the best completed meta-trial's inner search.
 
     Parameters
     ----------
     project_dir : str or path-like
-        The project folder of a search (holding ``oracle.csv``).
+        The project folder of a search (holding ``oracle.csv``) or of a meta-search
+        (holding ``meta_search.json``).
     graphs : int, default 3
         How many of the best trials' networks to draw (0: none).
     sections : sequence of callables, default DEFAULT_SECTIONS
         The section builders, in page order; each takes the :class:`ReportData` and
         returns a :class:`Section`, or None to leave its section out.
+    storage : str, optional
+        A meta-search study's SQLAlchemy URL, when it holds a password (the project keeps
+        it masked).
 
     Returns
     -------
@@ -463,30 +499,84 @@ def report_html(project_dir: str | os.PathLike[str], graphs: int = 3,
     Raises
     ------
     ValueError
-        If ``project_dir`` is not the project folder of a search, or ``graphs`` is not a
-        whole number >= 0.
+        If ``project_dir`` is not the project folder of a search or a meta-search, or
+        ``graphs`` is not a whole number >= 0.
     """
-    data = ReportData.from_project(project_dir, graphs)
+    check_int("graphs", graphs, 0)
+    project = _check_project(project_dir)
+    if _is_meta(project):
+        return _meta_report_html(project, graphs, sections, storage)
+    data = ReportData.from_project(project, graphs)
     built = [section for section in (build(data) for build in sections) if section is not None]
-    name = _escape(data.project.resolve().name)
-    nav = "".join(f'<a href="#{_escape(s.anchor)}">{_escape(s.title)}</a>' for s in built)
-    body = "".join(f'<section id="{_escape(s.anchor)}"><h2>{_escape(s.title)}</h2>{s.body}'
-                   "</section>" for s in built)
-    styles = "".join(f"<style>{s.style}</style>" for s in built if s.style)
-    scripts = "".join(f"<script>{s.script}</script>" for s in built if s.script)
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Cerebros report: {name}</title><style>{_STYLE}</style>{styles}</head>"
-            f"<body><header><h1>Cerebros search: {name}</h1>"
-            f'<p>{_summary(data)}</p><p class="note">Project folder '
-            f"<code>{_escape(data.project.resolve())}</code>; report written {created}.</p>"
-            f"<nav>{nav}</nav></header>{body}<script>{_SORT_SCRIPT}</script>{scripts}"
-            "</body></html>\n")
+    return _page("Cerebros search", _summary(data), project, built)
+
+
+def _meta_report_html(project: Path, graphs: int, sections: Sequence[SectionBuilder],
+                      storage: str | None) -> str:
+    from cerebros.meta.metasearch import BEST_SETTINGS_NAME, inner_project_name
+    from cerebros.meta.results import load_meta_results
+
+    board = load_meta_results(project, storage=storage)
+    metric = str(board.attrs["metric"])
+    built = [study_section(board)]
+    best_path = project / BEST_SETTINGS_NAME
+    if best_path.is_file():
+        settings = json.loads(best_path.read_text(encoding="utf-8"))
+        built.append(Section("best-settings", "Best settings",
+                             f"<p>From <code>{BEST_SETTINGS_NAME}</code>: "
+                             "<code>SimpleCerebrosRandomSearch(**settings, training_data=…, "
+                             "labels=…)</code> accepts them as they are.</p>"
+                             + _key_values(_flatten(settings))))
+    done = board[(board["state"] == "complete") & board[metric].notna()]
+    counts = board["state"].value_counts()
+    summary = (f"{len(board)} meta-trials: " + ", ".join(
+        f"{int(n)} {_escape(state)}" for state, n in counts.items()) + ".")
+    if len(done):
+        best = int(done.iloc[0]["meta_trial"])
+        inner = project / inner_project_name(best)
+        summary += (f" Best: meta-trial {best}, <code>{_escape(metric)}</code> "
+                    f"{_number(done.iloc[0][metric])}; its search is shown below the study.")
+        if (inner / ORACLE_NAME).is_file():
+            data = ReportData.from_project(inner, graphs)
+            built += [Section(f"inner-{s.anchor}", f"Meta-trial {best}: {s.title}", s.body,
+                              s.style, s.script)
+                      for s in (build(data) for build in sections) if s is not None]
+    return _page("Cerebros meta-search", summary, project, built)
+
+
+def study_section(board: pd.DataFrame) -> Section:
+    """A meta-search's study: one row per meta-trial (sortable) and the progress plot."""
+    metric = str(board.attrs["metric"])
+    columns = [c for c in board.columns if c not in ("trial", "error")]
+    text_columns = {c for c in columns if not pd.api.types.is_numeric_dtype(board[c])}
+    headings = "".join(f'<th data-type="text" class="text">{_escape(c)}</th>' if c in text_columns
+                       else f'<th data-type="number">{_escape(c)}</th>' for c in columns)
+    rows = []
+    for row in board.to_dict("records"):
+        cells = "".join(_cell(_escape(row[c]), row[c], numeric=False) if c in text_columns
+                        else _cell(_number(row[c]), row[c]) for c in columns)
+        rows.append(f"<tr>{cells}</tr>")
+    better = "lower" if board.attrs["direction"] == "minimize" else "higher"
+    body = (f"<p>{len(board)} meta-trials (each one search with the settings shown) ranked by "
+            f"their search's best <code>{_escape(metric)}</code> ({better} is better).</p>"
+            f'<div class="scroll"><table id="study-table" class="sortable"><thead><tr>'
+            f"{headings}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    failed = board[board["error"].notna()] if "error" in board.columns else board.iloc[0:0]
+    for row in failed.to_dict("records"):
+        body += (f"<h3>meta-trial {int(row['meta_trial'])}</h3>"
+                 f'<pre class="error">{_escape(row["error"])}</pre>')
+    if _matplotlib_missing():
+        return Section("study", "Study", body + _NO_MATPLOTLIB)
+    from cerebros.plots import plot_meta_progress
+
+    body += _image(_figure_uri(lambda: plot_meta_progress(board)),
+                   "each meta-trial's value, the best so far, and each meta-trial's curve")
+    return Section("study", "Study", body)
 
 
 def write_report(project_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None = None,
-                 graphs: int = 3, sections: Sequence[SectionBuilder] = DEFAULT_SECTIONS) -> Path:
+                 graphs: int = 3, sections: Sequence[SectionBuilder] = DEFAULT_SECTIONS,
+                 storage: str | None = None) -> Path:
     """Write the report page of a search (see :func:`report_html`).
 
     Parameters
@@ -496,7 +586,7 @@ def write_report(project_dir: str | os.PathLike[str], path: str | os.PathLike[st
     path : str or path-like, optional
         Where to write the page; must end in ``.html``.  Defaults to ``report.html`` in
         ``project_dir``.  Parent folders are created; the file is replaced atomically.
-    graphs, sections
+    graphs, sections, storage
         As for :func:`report_html`.
 
     Returns
@@ -513,7 +603,7 @@ def write_report(project_dir: str | os.PathLike[str], path: str | os.PathLike[st
     target = Path(path) if path is not None else _check_project(project_dir) / REPORT_NAME
     if target.suffix.lower() != ".html":
         raise ValueError(f"path: expected a file name ending in '.html', got {str(target)!r}.")
-    page = report_html(project_dir, graphs, sections)
+    page = report_html(project_dir, graphs, sections, storage)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(target, page.encode("utf-8"))
     logger.info("wrote the report %s (%d KB)", target, len(page) // 1024)

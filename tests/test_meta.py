@@ -209,6 +209,33 @@ def test_show_prints_a_meta_search_and_plots_it(pruned_meta, capsys):
     assert len(load_meta_results(meta.root)) == 2
 
 
+def test_the_report_of_a_meta_search_shows_its_study_then_the_best_search(pruned_meta,
+                                                                          tmp_path):
+    from browser import DevTools, require_browser
+
+    meta, _ = pruned_meta
+    assert cli.main(["report", str(meta.root), "--output", str(tmp_path / "meta.html")]) == 0
+    browser = DevTools(require_browser(), tmp_path / "profile")
+    try:
+        browser.open((tmp_path / "meta.html").as_uri())
+        rows = browser.evaluate("""Array.from(document.querySelectorAll('#study-table tbody tr'))
+            .map(r => [r.cells[0].dataset.sort, r.cells[1].dataset.sort])""")
+        assert rows == [["0.0", "complete"], ["1.0", "pruned"]]
+        sections = browser.evaluate(
+            "Array.from(document.querySelectorAll('section')).map(s => s.id)")
+        assert sections[:2] == ["study", "best-settings"]
+        assert "inner-leaderboard" in sections and "inner-graphs" in sections
+        inner_rows = browser.evaluate(
+            "document.querySelectorAll('#inner-leaderboard tbody tr').length")
+        assert inner_rows == 3, "the best meta-trial (0) ran 3 inner trials"
+        assert browser.evaluate("document.querySelector('#study img.plot').naturalWidth") > 0
+        assert browser.console_errors() == []
+        assert all(u.split(":", 1)[0] in ("file", "data", "about")
+                   for u in browser.requested_urls())
+    finally:
+        browser.close()
+
+
 def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(tmp_path):
     arguments = inner(number_of_architecture_moities_to_try=3)
     first = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, timeout_s=0.5, **arguments)

@@ -224,8 +224,8 @@ def test_the_command_refuses_a_folder_that_is_no_project(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
         f"cerebros: error: project_dir: {str(tmp_path)!r} is not a Cerebros project (it holds "
-        "no oracle.csv); pass the project folder of a search (the --project of 'cerebros "
-        "search')."]
+        "no oracle.csv and no meta_search.json); pass the project folder of a search or a "
+        "meta-search (the --project of 'cerebros search' or 'cerebros tune')."]
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
