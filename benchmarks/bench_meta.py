@@ -17,7 +17,7 @@ model of each (for the meta-search: the best trial of its best completed meta-tr
 Reported per seed and as medians: best val RMSE, test RMSE, inner trials trained, wall time.
 Run::
 
-    python benchmarks/bench_meta.py [--seeds 0 1 2] [--datasets ames housing] [--meta-trials 5]
+    python benchmarks/bench_meta.py [--seeds 0 1 2 3 4] [--datasets ames housing] [--meta-trials 5]
                                     [--inner-trials 7] [--epochs 96]
     python benchmarks/bench_meta.py --quick      # a smoke run: 2 × 2 trials, 2 epochs, 1 seed
 
@@ -139,7 +139,7 @@ def report(rows: list[dict]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4],
                         help=f"offsets added to {SEED_BASE}")
     parser.add_argument("--datasets", nargs="+", default=["ames", "housing"],
                         choices=list(DATASETS))
