@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -180,8 +182,11 @@ def find_browser() -> str | None:
 def test_page_draws_every_node_in_headless_chromium(plan, page, tmp_path):
     browser = find_browser()
     if browser is None:
-        pytest.skip(f"no headless browser found on PATH (looked for {', '.join(BROWSERS)}); "
-                    "install one, e.g. apt-get install chromium")
+        message = (f"no headless browser found on PATH (looked for {', '.join(BROWSERS)}); "
+                   "install one, e.g. apt-get install chromium")
+        if os.environ.get("CI"):  # CI installs Chromium: a missing browser there is a failure
+            pytest.fail(f"CI is set but {message}")
+        pytest.skip(message)
     path, nodes, edges = page
     probed = tmp_path / "probed.html"
     probed.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>", 1),
@@ -205,3 +210,17 @@ def test_page_draws_every_node_in_headless_chromium(plan, page, tmp_path):
     assert result["pixels"]["red"] > 200
     assert result["pixels"]["orange"] > 50
     assert result["pixels"]["ink"] > 10_000
+
+
+@pytest.mark.parametrize("ci, outcome", [("1", "1 failed"), ("", "1 skipped")])
+def test_the_browser_test_skips_only_outside_ci(tmp_path, ci, outcome):
+    """With no browser on PATH the browser test fails when CI is set (CI installs Chromium,
+    so it must run there) and skips only outside CI."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(PATH=str(tmp_path), **({"CI": ci} if ci else {}))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+         f"{__file__}::test_page_draws_every_node_in_headless_chromium"],
+        cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=300)
+    assert outcome in done.stdout, done.stdout[-3000:]
+    assert "no headless browser found on PATH" in done.stdout
