@@ -160,7 +160,8 @@ def main(argv=None) -> int:
     parser.add_argument("--plan-repeats", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=4,
                         help="repeats of plan+materialize (even: each order as often)")
-    parser.add_argument("--epochs", type=int, default=5, help="steady epochs timed (median)")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="steady epochs timed per model and round (median)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="compile+train rounds, the build order alternating (medians)")
     parser.add_argument("--xla", action="store_true", help="also time one fused run with XLA")

@@ -8,8 +8,9 @@ same plans are materialized both ways and trained on the same data:
 (a) networks sampled by the README's Ames search (``SimpleCerebrosRandomSearch(...)
     task(i, 0).network_record()`` with the README arguments, for ``--ames-networks``
     moieties), trained on the honest Ames training rows (1904 × 36, batch 93);
-(b) the 10 levels × 10 units network of ``bench_core.py``, trained on synthetic
-    1900 × 38 rows, batch 93.
+(b) with ``--grid``, the 10 levels × 10 units network of ``bench_core.py`` (whose own
+    run compares it fused and unfused already), trained on synthetic 1900 × 38 rows,
+    batch 93.
 
 For each: materialize, compile + first epoch, and the median of ``--epochs`` steady
 epochs, ``jit_compile=False``, ``steps_per_execution=32`` (as in a search).  A warm-up fit
@@ -19,7 +20,7 @@ fused, fused then unfused, …); in each round the two models then take turns ep
 for the steady epochs, the order alternating too, so that the shared machine's changing
 load hits both alike and neither always runs last.  Figures are medians over the rounds.
 
-Run: ``python benchmarks/bench_fused.py`` (about 3–4 minutes on 2 shared cores).
+Run: ``python benchmarks/bench_fused.py`` (about 1–2 minutes on 2 shared cores).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2,
                         help="rounds per network, the build order alternating (even: each "
                              "order as often)")
-    parser.add_argument("--no-grid", action="store_true", help="skip the 10 × 10 network")
+    parser.add_argument("--grid", action="store_true",
+                        help="also the 10 × 10 network (bench_core.py compares it already)")
     args = parser.parse_args(argv)
     setup_logging()
     print_header("bench_fused: fused vs unfused units on the same plans")
@@ -68,7 +70,7 @@ def main(argv=None) -> int:
     for moiety in range(args.ames_networks):
         plan = search.task(moiety, 0).network_record()
         networks.append((f"Ames README moiety {moiety}", plan, ames_x, ames_y, search.learning_rate))
-    if not args.no_grid:
+    if args.grid:
         grid = bench_core.future(bench_core.grid_spec(10, 10))
         rng = np.random.default_rng(0)
         gx = rng.normal(size=(1900, bench_core.INPUT_WIDTH)).astype("float32")

@@ -67,7 +67,7 @@ BENCHMARKS = [
               about="about an hour"),
     Benchmark("bench_core", "plan, materialize, compile and train one large network",
               about="about 5 min"),
-    Benchmark("bench_fused", "fused vs unfused units on the same plans", about="about 3 min"),
+    Benchmark("bench_fused", "fused vs unfused units on the same plans", about="about 2 min"),
     Benchmark("bench_trial_phases", "where a trial's time goes, before and after",
               about="about 2 min"),
     Benchmark("bench_gpu", "the 10 × 10 network on a GPU, jit_compile on and off",
