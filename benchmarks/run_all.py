@@ -136,6 +136,13 @@ def describe_code(code: dict) -> str:
             + (" …" if len(code["dirty"]) > 12 else ""))
 
 
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 def has_gpu() -> bool:
     if shutil.which("nvidia-smi"):
         found = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
@@ -221,6 +228,8 @@ def stamp(bench: Benchmark, meta: dict, kept_because: str | None, this_run: dict
         lines.append(f"- exit status {meta['exit']}, wall time {meta['wall_s']:.0f} s")
     if meta.get("machine"):
         lines.append(f"- machine: {meta['machine']}")
+    if meta.get("load"):
+        lines.append(f"- machine load (1-minute load average, other jobs included): {meta['load']}")
     if meta.get("note"):
         lines.append(f"- **Note.** {meta['note']}")
     return "\n".join(lines)
@@ -249,6 +258,7 @@ def run_one(bench: Benchmark, code: dict, machine_text: str) -> tuple[dict, str]
     started_at = dt.datetime.now(dt.timezone.utc)
     print(f"[run_all] {started_at:%H:%M:%S} {bench.shown()}", flush=True)
     log = LOGS / f"{bench.name}.log"
+    load_before = load_average()
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as errors:
         done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=errors,
@@ -260,7 +270,8 @@ def run_one(bench: Benchmark, code: dict, machine_text: str) -> tuple[dict, str]
           flush=True)
     meta = {"code": describe_code(code), "date": f"{started_at:%Y-%m-%d %H:%M} UTC",
             "command": bench.shown(), "exit": done.returncode, "wall_s": round(wall, 1),
-            "machine": machine_text}
+            "machine": machine_text,
+            "load": f"{load_before} at its start, {load_average()} at its end"}
     return meta, done
 
 
