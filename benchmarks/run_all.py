@@ -327,10 +327,17 @@ def main(argv=None) -> int:
         summary.append((bench.name, f"kept from an earlier run ({reason})", old["meta"]["date"]))
 
     finished = dt.datetime.now(dt.timezone.utc)
+    moved = ""
+    if code_state() != code:  # commits or edits while the scripts ran: say which files
+        changed = git("diff", "--name-only", code["commit"]).splitlines()
+        moved = (" **The checkout changed during the run** (now "
+                 f"{describe_code(code_state())}; files differing from `{code['commit']}`: "
+                 + ", ".join(f"`{f}`" for f in changed) + "): a script started after the change "
+                 "ran that code, and its own `code:` line names it.")
     shown_args = shlex.join(["python", "benchmarks/run_all.py", *(argv if argv is not None
                                                                    else sys.argv[1:])])
     run = (f"**Run.** `{shown_args}` at {describe_code(code)}, "
-           f"{started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC.\n\n"
+           f"{started:%Y-%m-%d %H:%M}–{finished:%H:%M} UTC.{moved}\n\n"
            f"**Machine.** {machine_text}.")
     contents = ("| section | origin | date |\n|---|---|---|\n"
                 + "\n".join(f"| [{name}.py](#{slug(f'{name}.py: {BY_NAME[name].title}')}) | "
