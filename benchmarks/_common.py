@@ -210,3 +210,10 @@ def _cell(value: Any, digits: int) -> Any:
     if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
         return int(value)
     return value
+
+
+def alternating(items: Sequence[Any], repeat: int) -> list[Any]:
+    """``items`` in their order on even repeats and reversed on odd ones (A B, B A, A B, …):
+    over an even number of repeats every variant runs as often early as late, so neither a
+    warming machine nor a load that changes with time favours the one that always runs last."""
+    return list(items) if repeat % 2 == 0 else list(reversed(items))

@@ -5,35 +5,40 @@ drawn from 1..25 with a fixed generator), one input unit of width 38 and one out
 with ``first=19.613``, ``main=0.5518``, ``p_lateral=0.36014``, 11 lateral tries per unit and
 at most 34 consecutive laterals (other wiring arguments at their defaults).
 
-Measured, in this order and in one process:
+Measured in one process; compared variants are interleaved, in an order that alternates
+from one repeat to the next (A B C, C B A, …), so none of them always runs last:
 
 * ``plan()`` alone (pure Python), median of ``--plan-repeats``;
-* plan + materialize, fused and unfused units, median of ``--repeats``;
-* a reference: bare Keras creating 101 BatchNormalization + Dense pairs on Inputs;
-* compile + first epoch and a steady epoch (median of ``--epochs`` more epochs), fused and
-  unfused, ``jit_compile=False``, on synthetic data (1900 × 38 training rows, batch 93,
-  ``steps_per_execution=32`` as in a search); ``--xla`` adds one fused run with XLA;
+* plan + materialize with fused units, with unfused units, and a reference: bare Keras
+  creating 101 BatchNormalization + Dense pairs on Inputs; the three interleaved, median of
+  ``--repeats``;
+* compile + first epoch and a steady epoch (median of ``--epochs`` more epochs) of the
+  unfused model, the fused model, and the fused model with TensorFlow's Grappler graph
+  optimizer off (as in a search's trials), ``jit_compile=False``, on synthetic data
+  (1900 × 38 training rows, batch 93, ``steps_per_execution=32`` as in a search): in each of
+  ``--rounds`` rounds the three are built and compiled in the round's order, then take turns
+  epoch by epoch, the order alternating; ``--xla`` adds one fused run with XLA after them;
 * the TensorFlow ops of one traced train step (graph nodes, function library included);
 * the growth of plan and materialize with size: 20×20, 35×35 and 50×50 levels × units,
   with the number of connections and the time per connection.
 
-Run: ``python benchmarks/bench_core.py`` (about 2–4 minutes on 2 shared cores).
+Run: ``python benchmarks/bench_core.py`` (about 5 minutes on 2 shared cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (markdown_table, median_time, print_header, quiet_tensorflow,  # noqa: E402
-                     setup_logging, timed)
+from _common import (alternating, markdown_table, median_time, print_header,  # noqa: E402
+                     quiet_tensorflow, setup_logging, timed)
 
 quiet_tensorflow()
 
@@ -53,6 +58,7 @@ WIRING = dict(predecessor_level_connection_affinity_factor_first=19.613,
               p_lateral_connection=0.36014, num_lateral_connection_tries_per_unit=11,
               max_consecutive_lateral_connections=34)
 SPEC_SEED = 12345
+GRAPPLER_OFF = "fused, Grappler off (as in a search)"
 WIRING_SEED = 8675309
 
 
@@ -102,29 +108,36 @@ def warm_up(x, y) -> None:
 
 
 def start_training(plan_dict: dict, fused: bool, x, y, jit_compile=False,
-                   learning_rate: float = 0.005) -> dict:
+                   learning_rate: float = 0.005, grappler: bool = True) -> dict:
     """Materialize a stored plan fused or unfused, then compile and fit one epoch; the
-    model is kept for :func:`interleaved_steady_epochs`."""
-    net = NeuralNetworkFuture.from_dict(plan_dict, fused_units=fused, jit_compile=jit_compile,
-                                        steps_per_execution=32, learning_rate=learning_rate)
-    build_s, model = timed(net.materialize)
+    model is kept for :func:`interleaved_steady_epochs`.  ``grappler=False`` runs this and
+    the model's later epochs with TensorFlow's Grappler optimizer off (as a search does)."""
+    scope = (lambda: contextlib.nullcontext()) if grappler else (lambda: graph_optimizer(False))
+    with scope():
+        net = NeuralNetworkFuture.from_dict(plan_dict, fused_units=fused,
+                                            jit_compile=jit_compile, steps_per_execution=32,
+                                            learning_rate=learning_rate)
+        build_s, model = timed(net.materialize)
 
-    def first():
-        net.compile_neural_network()
-        model.fit(x, y, epochs=1, batch_size=93, verbose=0, shuffle=True)
+        def first():
+            net.compile_neural_network()
+            model.fit(x, y, epochs=1, batch_size=93, verbose=0, shuffle=True)
 
-    first_s, _ = timed(first)
+        first_s, _ = timed(first)
     return {"model": model, "build_s": build_s, "first_s": first_s, "steady_all": [],
-            "params": model.count_params(), "layers": len(model.layers)}
+            "params": model.count_params(), "layers": len(model.layers), "scope": scope}
 
 
 def interleaved_steady_epochs(entries: dict, x, y, epochs: int) -> None:
-    """Time ``epochs`` single epochs of every entry's model, taking turns (A, B, A, B, ...)
-    so that the machine's changing load hits every model alike."""
-    for _ in range(epochs):
-        for entry in entries.values():
-            entry["steady_all"].append(timed(lambda: entry["model"].fit(
-                x, y, epochs=1, batch_size=93, verbose=0, shuffle=True))[0])
+    """Time ``epochs`` single epochs of every entry's model, taking turns in an order that
+    alternates (A B, B A, A B, ...) so that the machine's changing load hits every model
+    alike and none always goes last."""
+    for epoch in range(epochs):
+        for name in alternating(list(entries), epoch):
+            entry = entries[name]
+            with entry["scope"]():
+                entry["steady_all"].append(timed(lambda: entry["model"].fit(
+                    x, y, epochs=1, batch_size=93, verbose=0, shuffle=True))[0])
     for entry in entries.values():
         entry["steady_s"] = statistics.median(entry["steady_all"])
 
@@ -132,23 +145,28 @@ def interleaved_steady_epochs(entries: dict, x, y, epochs: int) -> None:
 def finish(entry: dict, x, y, count_ops: bool = True) -> dict:
     """Trace one train_step on its own (time and op count), then drop the model."""
     if count_ops:
-        entry["trace_s"], entry["ops"] = timed(lambda: count_train_step_ops(entry["model"], x, y))
+        with entry["scope"]():
+            entry["trace_s"], entry["ops"] = timed(
+                lambda: count_train_step_ops(entry["model"], x, y))
     else:
         entry["trace_s"] = entry["ops"] = float("nan")
     entry.pop("model")
+    entry.pop("scope")
     return entry
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plan-repeats", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3, help="repeats of plan+materialize")
-    parser.add_argument("--epochs", type=int, default=5, help="steady epochs timed (median)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="compile+train rounds (unfused then fused each round; medians)")
+    parser.add_argument("--repeats", type=int, default=4,
+                        help="repeats of plan+materialize (even: each order as often)")
+    parser.add_argument("--epochs", type=int, default=4,
+                        help="steady epochs timed per model and round (median)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="compile+train rounds, the build order alternating (medians)")
     parser.add_argument("--xla", action="store_true", help="also time one fused run with XLA")
     parser.add_argument("--no-grappler-row", action="store_true",
-                        help="skip the fused run with TensorFlow's Grappler optimizer off")
+                        help="skip the fused model with TensorFlow's Grappler optimizer off")
     parser.add_argument("--sizes", default="20,35,50",
                         help="comma-separated N for the N-levels × N-units growth table")
     args = parser.parse_args(argv)
@@ -168,41 +186,47 @@ def main(argv=None) -> int:
     logger.info("10x10 plan: %d connections %s", n_connections, counts)
     rows.append(("plan() alone", plan_s, f"median of {args.plan_repeats}"))
 
-    for fused in (True, False):
-        name = "fused" if fused else "unfused"
-        median_s, times = median_time(lambda: future(spec, fused).materialize(), args.repeats,
-                                      setup=reset)
-        rows.append((f"plan + materialize ({name})", median_s,
-                     f"median of {args.repeats}: " + ", ".join(f"{t:.2f}" for t in times)))
+    builds = {"fused": lambda: future(spec, True).materialize(),
+              "unfused": lambda: future(spec, False).materialize(),
+              "bare": bare_keras_pairs}
+    build_times: dict[str, list[float]] = {name: [] for name in builds}
+    for repeat in range(args.repeats):
+        for name in alternating(list(builds), repeat):
+            reset()
+            build_times[name].append(timed(builds[name])[0])
     reset()
-    bare_s, bare_times = median_time(bare_keras_pairs, args.repeats, setup=reset)
+    for name in ("fused", "unfused"):
+        times = build_times[name]
+        rows.append((f"plan + materialize ({name})", statistics.median(times),
+                     f"median of {args.repeats}: " + ", ".join(f"{t:.2f}" for t in times)))
+    bare_s = statistics.median(build_times["bare"])
     rows.append(("bare Keras: 101 BatchNormalization + Dense pairs (reference)", bare_s,
-                 f"median of {args.repeats}"))
+                 f"median of {args.repeats}: " + ", ".join(f"{t:.2f}" for t in build_times["bare"])))
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(1900, INPUT_WIDTH)).astype("float32")
     y = (x @ rng.normal(size=(INPUT_WIDTH, 1))).astype("float32")
     plan_dict = holder["f"].to_dict()
     warm_up(x, y)
-    runs: dict[str, list[dict]] = {"unfused": [], "fused": []}
-    for _ in range(args.rounds):
+    # Grappler is a process-wide switch, read when a function first runs: the Grappler-off
+    # model is built, compiled, trained and traced inside graph_optimizer(False), so it can
+    # take its turn among the others.
+    variants = {"unfused": dict(fused=False), "fused": dict(fused=True)}
+    if not args.no_grappler_row:
+        variants[GRAPPLER_OFF] = dict(fused=True, grappler=False)
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
+    orders = []
+    for round_ in range(args.rounds):
         reset()
-        entries = {name: start_training(plan_dict, name == "fused", x, y) for name in runs}
+        order = alternating(list(variants), round_)
+        orders.append(order)
+        entries = {name: start_training(plan_dict, x=x, y=y, **variants[name]) for name in order}
         interleaved_steady_epochs(entries, x, y, args.epochs)
-        for name, entry in entries.items():
-            runs[name].append(finish(entry, x, y))
-            logger.info("%s: %s", name, runs[name][-1])
+        for name in order:
+            runs[name].append(finish(entries[name], x, y))
+            logger.info("round %d %s: %s", round_, name, runs[name][-1])
         del entries
     trained = {name: median_record(records) for name, records in runs.items()}
-    # Grappler is a process-wide switch, read when a function first runs: this row comes
-    # after the others, with its steady epochs on their own (not interleaved).
-    if not args.no_grappler_row:
-        reset()
-        with graph_optimizer(False):
-            entry = start_training(plan_dict, True, x, y)
-            interleaved_steady_epochs({"g": entry}, x, y, args.epochs)
-            trained["fused, Grappler off (own steady epochs)"] = finish(entry, x, y)
-        logger.info("fused, Grappler off: %s", trained["fused, Grappler off (own steady epochs)"])
     if args.xla:
         reset()
         entry = start_training(plan_dict, True, x, y, jit_compile=True)
@@ -223,8 +247,11 @@ def main(argv=None) -> int:
                            r["trace_s"], r["ops"]))
     print("Training on 1900 × 38 synthetic rows, batch 93 (21 steps/epoch), "
           f"steps_per_execution=32, jit_compile=False unless noted; after a warm-up fit of a "
-          f"tiny network; medians over {args.rounds} round(s) (unfused built first in each round) "
-          f"and {args.epochs} steady epochs per model, the models taking turns epoch by epoch. "
+          f"tiny network; medians over {args.rounds} round(s) and {args.epochs} steady epochs "
+          f"per model and round. Build order of the rounds: "
+          + "; ".join(", ".join(order) for order in orders)
+          + ". In each round the models then take turns epoch by epoch, the order alternating. "
+          "'materialize s' is materializing the stored plan in those rounds. "
           "'trace' is tracing one train_step into a "
           "tf.function graph on its own (Python-side cost, part of the first epoch):")
     print()
@@ -241,8 +268,8 @@ def main(argv=None) -> int:
         ("TF ops, unfused / fused", u["ops"] / f["ops"]),
         ("plan + materialize (fused) / bare Keras 101 BN+Dense", rows[1][1] / bare_s),
     ]
-    if "fused, Grappler off (own steady epochs)" in trained:
-        g = trained["fused, Grappler off (own steady epochs)"]
+    if GRAPPLER_OFF in trained:
+        g = trained[GRAPPLER_OFF]
         ratio_rows += [("compile + first epoch, Grappler off / on (fused)", g["first_s"] / f["first_s"]),
                        ("steady epoch, Grappler off / on (fused)", g["steady_s"] / f["steady_s"])]
     if "fused, XLA (own steady epochs)" in trained:
@@ -278,8 +305,8 @@ def main(argv=None) -> int:
             ("compile + first epoch < 15 s (fused)", f"{f['first_s']:.1f} s", f["first_s"] < 15),
             ("compile + first epoch, fused no slower than unfused",
              f"{f['first_s']:.1f} s vs {u['first_s']:.1f} s", f["first_s"] <= u["first_s"])]
-    if "fused, Grappler off (own steady epochs)" in trained:
-        g = trained["fused, Grappler off (own steady epochs)"]
+    if GRAPPLER_OFF in trained:
+        g = trained[GRAPPLER_OFF]
         aims.append(("compile + first epoch < 15 s (fused, Grappler off as in a search)",
                      f"{g['first_s']:.1f} s", g["first_s"] < 15))
     for label, _, plan_n_s, mat_n_s, *_ in growth:

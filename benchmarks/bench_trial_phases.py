@@ -14,7 +14,8 @@ run phase by phase — plan, materialize, compile, first epoch (tracing + graph 
   (off on CPU), 32 steps per call, Grappler off during the trial.
 
 Every trial trains a fixed number of epochs (no early stopping) so the settings do the same
-work.  Run: ``python benchmarks/bench_trial_phases.py [--networks 2 --epochs 20]``.
+work.  The settings run in the order above for even-numbered networks and in the reverse
+order for odd-numbered ones (use an even ``--networks``), so none of them always runs last.  Run: ``python benchmarks/bench_trial_phases.py [--networks 2 --epochs 20]``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "examples"))
 
-from _common import markdown_table, print_header, quiet_tensorflow  # noqa: E402
+from _common import alternating, markdown_table, print_header, quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
@@ -111,7 +112,8 @@ def main() -> int:
             plan = search.plan(moiety, 0)
             print(f"network {moiety}: {plan.widths[1:-1]}, "
                   f"{len(plan.connections)} connections", flush=True)
-            for name, setting in SETTINGS.items():
+            for name in alternating(list(SETTINGS), moiety):
+                setting = SETTINGS[name]
                 workdir = Path(tmp) / f"{name}-{moiety}".replace(" ", "_").replace("+", "")
                 workdir.mkdir()
                 with graph_optimizer(setting["grappler"]):
@@ -127,7 +129,8 @@ def main() -> int:
     sums = {name: sum(totals[name].values()) / args.networks for name in SETTINGS}
     rows.append(["**total**", *(f"**{sums[name]:.2f}**" for name in SETTINGS)])
     print()
-    print(f"Mean seconds per trial over {args.networks} sampled networks, {args.epochs} epochs:")
+    print(f"Mean seconds per trial over {args.networks} sampled networks, {args.epochs} epochs "
+          f"(settings in the order of the columns for networks 0, 2, …, reversed for 1, 3, …):")
     print(markdown_table(["phase", *SETTINGS], rows))
     base = sums["original-like"]
     print()

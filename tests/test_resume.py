@@ -1,5 +1,6 @@
-"""A search killed with SIGKILL mid-trial resumes to the result of an uninterrupted run, its
-later generation bred from the same recorded results."""
+"""A search killed with SIGKILL mid-trial (inside an epoch, between two of its batches) resumes
+to exactly the result of an uninterrupted run, its later generation bred from the same
+recorded results."""
 
 import json
 import os
@@ -21,7 +22,7 @@ import json, sys
 import numpy as np
 sys.path.insert(0, {tests!r})
 from cerebros import SimpleCerebrosRandomSearch
-from trial_callbacks import HoldEpoch
+from trial_callbacks import HoldBatch, HoldEpoch
 project, hold = sys.argv[1], json.loads(sys.argv[2])
 rng = np.random.default_rng(0)
 x = rng.normal(size=(240, 5)).astype("float32")
@@ -33,7 +34,8 @@ search = SimpleCerebrosRandomSearch(
     minimum_neurons_per_unit=1, maximum_neurons_per_unit=3,
     number_of_architecture_moities_to_try=3, number_of_generations=2, epochs=3, patience=None, learning_rate=0.01,
     batch_size=32, seed=99, project_name=project, verbose=0, deterministic=True,
-    callbacks=[HoldEpoch(*hold)] if hold else None)
+    steps_per_execution=1,  # batch callbacks see every batch
+    callbacks=[(HoldBatch if len(hold) == 4 else HoldEpoch)(*hold)] if hold else None)
 print(json.dumps({{"best": search.run_random_search(), "path": search.best_model_path}}))
 """
 
@@ -49,9 +51,11 @@ def run(project, hold=None, wait=True):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def start_holding(project, trial, epoch, marker):
-    """Start a search that stops to wait at ``epoch`` of ``trial``; return once it waits."""
-    process = run(project, hold=[trial, epoch, str(marker)], wait=False)
+def start_holding(project, trial, epoch, marker, batch=None):
+    """Start a search that stops to wait at ``epoch`` of ``trial`` (at its start, or at the
+    start of ``batch`` of it); return once it waits."""
+    hold = [trial, epoch, str(marker)] if batch is None else [trial, epoch, batch, str(marker)]
+    process = run(project, hold=hold, wait=False)
     deadline = time.time() + 240
     while not marker.exists():
         assert process.poll() is None, process.communicate()[1][-3000:]
@@ -60,9 +64,12 @@ def start_holding(project, trial, epoch, marker):
     return process
 
 
-def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
-    killed = start_holding(tmp_path / "killed", 1, 1, tmp_path / "holding")
-    killed.kill()  # SIGKILL, in the middle of trial 1's second epoch
+def test_sigkill_inside_an_epoch_then_resume_matches_an_uninterrupted_run_exactly(tmp_path):
+    # 180 training rows, batch 32: 6 batches per epoch. Hold at the start of batch 3 of
+    # trial 1's second epoch, after three of that epoch's weight updates.
+    killed = start_holding(tmp_path / "killed", 1, 1, tmp_path / "holding", batch=3)
+    assert (tmp_path / "holding").read_text() == "1 3", "held inside the epoch"
+    killed.kill()  # SIGKILL, between two batches in the middle of trial 1's second epoch
     killed.wait()
     oracle = pd.read_csv(tmp_path / "killed" / "oracle.csv")
     assert set(oracle.trial_number) == {0}, "only the finished trial was recorded"
@@ -82,8 +89,10 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(tmp_path):
                "parent_trial"]
     assert final.groupby("trial_number").generation.first().to_dict() == {0: 0, 1: 0, 2: 1}
     assert final[final.trial_number == 2].parent_trial.iloc[0] in (0, 1), "bred from generation 0"
+    # deterministic=True: the resumed search's numbers are the uninterrupted run's, bit for bit.
     pd.testing.assert_frame_equal(final[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True),
-                                  expected[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True))
+                                  expected[columns].sort_values(["trial_number", "epoch"]).reset_index(drop=True),
+                                  check_exact=True)
     leftovers = [p.name for p in (tmp_path / "killed").rglob("*") if p.name.startswith(".")]
     assert not [n for n in leftovers if not n.endswith(".lock")], leftovers
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -209,3 +211,17 @@ def test_page_draws_every_node_in_headless_chromium(plan, page, tmp_path):
     assert result["pixels"]["red"] > 200
     assert result["pixels"]["orange"] > 50
     assert result["pixels"]["ink"] > 10_000
+
+
+@pytest.mark.parametrize("ci, outcome", [("1", "1 failed"), ("", "1 skipped")])
+def test_the_browser_test_skips_only_outside_ci(tmp_path, ci, outcome):
+    """With no browser on PATH the browser test fails when CI is set (CI installs Chromium,
+    so it must run there) and skips only outside CI."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(PATH=str(tmp_path), **({"CI": ci} if ci else {}))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+         f"{__file__}::test_page_draws_every_node_in_headless_chromium"],
+        cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=300)
+    assert outcome in done.stdout, done.stdout[-3000:]
+    assert "no headless browser found on PATH" in done.stdout

@@ -157,3 +157,61 @@ class SleepInTrial(keras.callbacks.Callback):
         import time
 
         time.sleep(self.seconds)
+
+
+class HoldBatch(keras.callbacks.Callback):
+    """At the start of batch ``batch`` of ``epoch`` of ``trial`` (earlier batches of that
+    epoch have already updated the weights), write ``epoch batch`` to ``marker`` and wait: a
+    test kills the process while it waits, i.e. inside that epoch, not at its boundary."""
+
+    def __init__(self, trial, epoch, batch, marker):
+        super().__init__()
+        self.trial, self.epoch, self.batch, self.marker = trial, epoch, batch, marker
+        self.current_epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current_epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if (trial_of(self.model) == self.trial and self.current_epoch == self.epoch
+                and batch == self.batch):
+            with open(self.marker, "w") as handle:
+                handle.write(f"{self.current_epoch} {batch}")
+            import time
+
+            time.sleep(120)
+
+
+class RayProbe(keras.callbacks.Callback):
+    """Write, at each trial's start of training, ``trial_<n>.json`` in ``directory`` with the
+    worker's process id and the address of the Ray cluster it runs in.  Trial ``fail_trial``
+    then waits until trial ``fail_after`` has started and raises; with ``hold`` every other
+    trial waits (until its worker is killed)."""
+
+    def __init__(self, directory, fail_trial=None, fail_after=None, hold=False):
+        super().__init__()
+        self.directory, self.fail_trial, self.fail_after = directory, fail_trial, fail_after
+        self.hold = hold
+
+    def on_train_begin(self, logs=None):
+        import json
+        import time
+
+        import ray
+
+        trial = trial_of(self.model)
+        context = ray.get_runtime_context()
+        info = {"pid": os.getpid(), "gcs_address": context.gcs_address,
+                "node_id": context.get_node_id()}
+        path = os.path.join(self.directory, f"trial_{trial}.json")
+        with open(path + ".tmp", "w") as handle:
+            json.dump(info, handle)
+        os.replace(path + ".tmp", path)
+        if trial == self.fail_trial:
+            waited = os.path.join(self.directory, f"trial_{self.fail_after}.json")
+            deadline = time.time() + 120
+            while not os.path.exists(waited) and time.time() < deadline:
+                time.sleep(0.1)
+            raise RuntimeError(f"trial {trial} fails on purpose once trial {self.fail_after} runs")
+        if self.hold:
+            time.sleep(600)
