@@ -597,8 +597,8 @@ def write_report(project_dir: str | os.PathLike[str], path: str | os.PathLike[st
     Raises
     ------
     ValueError
-        If ``project_dir`` is not the project folder of a search, ``path`` does not end in
-        ``.html`` or ``graphs`` is invalid; nothing is written then.
+        If ``project_dir`` is not the project folder of a search or a meta-search, ``path``
+        does not end in ``.html`` or ``graphs`` is invalid; nothing is written then.
     """
     target = Path(path) if path is not None else _check_project(project_dir) / REPORT_NAME
     if target.suffix.lower() != ".html":
