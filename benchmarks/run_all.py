@@ -75,6 +75,10 @@ BENCHMARKS = [
               about="needs a GPU"),
     Benchmark("bench_memory", "resident memory per trial of an inline search",
               about="about 2 min"),
+    Benchmark("bench_meta", "meta-search vs the README settings at equal inner trials",
+              args=("--datasets", "ames", "housing", "--meta-trials", "3", "--inner-trials", "4",
+                    "--epochs", "48"),
+              about="about 45 min"),
 ]
 BY_NAME = {b.name: b for b in BENCHMARKS}
 
