@@ -12,7 +12,6 @@ of the following epochs, for jit_compile=True and jit_compile=False, in one run.
 
 import argparse
 import importlib.util
-import os
 import sys
 import time
 import types

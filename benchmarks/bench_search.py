@@ -47,7 +47,6 @@ from _common import (rss_at_train_end, RSSSampler, alternating, markdown_table, 
 
 quiet_tensorflow()
 
-import keras  # noqa: E402
 
 import ames_regression as ames  # noqa: E402
 

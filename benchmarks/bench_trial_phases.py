@@ -36,7 +36,6 @@ from _common import alternating, markdown_table, print_header, quiet_tensorflow 
 quiet_tensorflow()
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 import ames_regression as ames  # noqa: E402
 from cerebros.materialize import materialize  # noqa: E402

@@ -3,7 +3,6 @@ to exactly the result of an uninterrupted run, its later generation bred from th
 recorded results."""
 
 import json
-import os
 import subprocess
 import sys
 import time
