@@ -44,7 +44,7 @@ from cerebros.config import WiringConfig
 from cerebros.wiring import Connection, WiringPlan, draw_counts, draw_laterals, repair_dead_ends
 
 __all__ = ["SearchBounds", "MUTATIONS", "DIRECTIONS", "MAX_REMUTATIONS", "applicable_mutations",
-           "mutate_plan", "tournament_select", "breed", "same_wiring"]
+           "mutate_plan", "tournament_select", "breed", "same_wiring", "shared_units"]
 
 MUTATIONS = ("unit_width", "add_unit", "remove_unit", "add_level", "remove_level",
              "redraw_inputs", "redraw_laterals")
@@ -558,6 +558,30 @@ def same_wiring(first: WiringPlan, second: WiringPlan) -> bool:
     O(connections × log connections).
     """
     return _wiring_key(first) == _wiring_key(second)
+
+
+def shared_units(parent: WiringPlan, child: WiringPlan) -> list[Unit]:
+    """The non-input units a child shares with its parent: same ``(level, unit)``, same role
+    (hidden or output), same width, and the same inputs in the same concatenation order.
+
+    Such a unit computes the parent's function of the same inputs, so the child can start
+    it from the parent's trained weights (a unit whose inputs come from a changed unit
+    still can: its inputs are the same tensors, only what feeds them has changed).  Units
+    shifted by an inserted or removed level are not matched.  Runs in O(connections).
+    """
+    def role(plan: WiringPlan, level: int) -> bool:
+        return level == plan.n_levels - 1
+
+    parent_inputs, child_inputs = parent.inputs_by_unit(), child.inputs_by_unit()
+    shared = []
+    for unit, inputs in child_inputs.items():
+        level, index = unit
+        if (unit in parent_inputs and role(parent, level) == role(child, level)
+                and parent.widths[level][index] == child.widths[level][index]
+                and [(c.source, c.gated) for c in parent_inputs[unit]]
+                == [(c.source, c.gated) for c in inputs]):
+            shared.append(unit)
+    return sorted(shared)
 
 
 def breed(parents: Sequence[WiringPlan], scores: Sequence[float], n_children: int,

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import keras
+import numpy as np
 
 from cerebros.callables import function_reference, is_library_function
 from cerebros.config import callable_name
@@ -27,7 +28,7 @@ from cerebros.layers import (ClipFeatures, FusedDenseUnit, ImportedFunction, Sca
 from cerebros.wiring import WiringPlan
 
 __all__ = ["ModelOptions", "materialize", "validate_activation", "network_record",
-           "network_from_record", "network_name"]
+           "network_from_record", "network_name", "unit_weights", "set_unit_weights"]
 
 
 def network_name(project_name: str, trial_number: int, subtrial_number: int) -> str:
@@ -170,6 +171,62 @@ def _plain_dense(x: Any, width: int, activation: Any, init: keras.initializers.I
     return tensor
 
 
+def _unit_tag(plan: WiringPlan, options: ModelOptions, level: int, unit: int) -> str:
+    """The name of unit ``(level, unit)``: ``u<level>_<unit>``, ``out_<unit>`` for an output
+    (``out_<unit>_z`` when a :class:`~cerebros.layers.ScaleTargets` layer takes that name)."""
+    if level < plan.n_levels - 1:
+        return f"u{level}_{unit}"
+    return f"out_{unit}" + ("_z" if options.target_scaling and options.target_scaling[unit]
+                            else "")
+
+
+def _unit_layer_names(plan: WiringPlan, options: ModelOptions, level: int, unit: int
+                      ) -> list[str]:
+    """The layers that hold unit ``(level, unit)``'s weights, in the unfused order
+    (batch normalization's, then the Dense layer's)."""
+    tag = _unit_tag(plan, options, level, unit)
+    if options.fused_units and options.bnorm_or_dropout == "bnorm":
+        return [tag]
+    dense = tag if level == plan.n_levels - 1 else f"{tag}_dense"
+    return [f"{tag}_bn", dense] if options.bnorm_or_dropout == "bnorm" else [dense]
+
+
+def unit_weights(model: keras.Model, plan: WiringPlan, options: ModelOptions
+                 ) -> dict[tuple[int, int], list[np.ndarray]]:
+    """Every non-input unit's weights (moving statistics included), keyed by ``(level,
+    unit)``, in the same order whether the unit is fused or not."""
+    weights = {}
+    for level in range(1, plan.n_levels):
+        for unit in range(len(plan.widths[level])):
+            weights[(level, unit)] = [
+                np.asarray(array) for name in _unit_layer_names(plan, options, level, unit)
+                for array in model.get_layer(name).get_weights()]
+    return weights
+
+
+def set_unit_weights(model: keras.Model, plan: WiringPlan, options: ModelOptions,
+                     weights: Mapping[tuple[int, int], Sequence[np.ndarray]]) -> int:
+    """Give each unit of ``model`` named in ``weights`` those weights (as
+    :func:`unit_weights` returns them) when every array has the shape the unit's own has;
+    units not named, or whose shapes differ, keep theirs.  Returns the number of units set."""
+    copied = 0
+    for (level, unit), arrays in weights.items():
+        if not (1 <= level < plan.n_levels and 0 <= unit < len(plan.widths[level])):
+            continue
+        layers = [model.get_layer(n) for n in _unit_layer_names(plan, options, level, unit)]
+        current = [w for layer in layers for w in layer.get_weights()]
+        if len(current) != len(arrays) or any(tuple(np.shape(a)) != tuple(np.shape(c))
+                                              for a, c in zip(arrays, current)):
+            continue
+        start = 0
+        for layer in layers:
+            count = len(layer.get_weights())
+            layer.set_weights([np.asarray(a) for a in arrays[start:start + count]])
+            start += count
+        copied += 1
+    return copied
+
+
 def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
                 name: str = "cerebros") -> keras.Model:
     """Build the Keras model of ``plan``.
@@ -206,7 +263,7 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
         for unit, width in enumerate(plan.widths[level]):
             is_final = level == final
             scaling = options.target_scaling[unit] if is_final and options.target_scaling else None
-            tag = (f"out_{unit}" + ("_z" if scaling else "")) if is_final else f"u{level}_{unit}"
+            tag = _unit_tag(plan, options, level, unit)
             activation = options.final_activation if is_final else options.activation
             copies = [source_tensor(c) for c in inputs_by_unit[(level, unit)]]
             init = _initializer(options.seed, index)
@@ -225,7 +282,7 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
                     x = keras.layers.Dropout(options.dropout_rate, name=f"{tag}_drop",
                                              dtype=options.dtype)(x)
                 tensor = _plain_dense(x, int(width), activation, init, options.dtype,
-                                      tag if is_final else f"{tag}_dense")
+                                      _unit_layer_names(plan, options, level, unit)[-1])
             if scaling:
                 tensor = ScaleTargets(*scaling, name=f"out_{unit}", dtype=options.dtype)(tensor)
             outputs[(level, unit)] = tensor

@@ -5,7 +5,8 @@ A project directory holds everything a search leaves behind::
     <root>/
         oracle.csv              one row per epoch per trial (see :mod:`cerebros.oracle`)
         search_config.json      the manifest: the arguments the search was started with
-        models/                 tr_<trial>_subtrial_<sub>.keras
+        models/                 tr_<trial>_subtrial_<sub>.keras (the trained model) and
+                                .npz (its units' weights, which bred children start from)
         model_architectures/    tr_<trial>_subtrial_<sub>.json
         model_graphs/           tr_<trial>_subtrial_<sub>.html
 
@@ -18,6 +19,7 @@ Pure Python: no TensorFlow.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -42,6 +44,8 @@ __all__ = [
     "trial_stem",
     "write_bytes_atomic",
     "write_json_atomic",
+    "write_unit_weights",
+    "read_unit_weights",
     "fsync_directory",
     "remove_stale_temp_files",
 ]
@@ -61,7 +65,7 @@ OWNER_NAME = "search.owner.json"
 ENSEMBLE_INFO_NAME = "ensemble.json"
 
 _TEMP_SUFFIX = ".tmp"
-_TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|json|html)(\.\w+\.tmp)?$")
+_TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|npz|json|html)(\.\w+\.tmp)?$")
 
 
 class ProjectLockedError(RuntimeError):
@@ -131,6 +135,30 @@ def write_bytes_atomic(path: PathLike, data: bytes) -> None:
         Path(temp_name).unlink(missing_ok=True)
         raise
     fsync_directory(target.parent)
+
+
+def write_unit_weights(path: PathLike, weights: dict[tuple[int, int], list[Any]]) -> None:
+    """Write a trial's unit weights (``(level, unit)`` → arrays) atomically as an ``.npz``
+    file whose arrays are named ``<level>_<unit>_<index>``."""
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"{level}_{unit}_{i}": np.asarray(array)
+                        for (level, unit), arrays in weights.items()
+                        for i, array in enumerate(arrays)})
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def read_unit_weights(path: PathLike) -> dict[tuple[int, int], list[Any]]:
+    """Read what :func:`write_unit_weights` wrote."""
+    import numpy as np
+
+    found: dict[tuple[int, int], dict[int, Any]] = {}
+    with np.load(path, allow_pickle=False) as stored:
+        for key in stored.files:
+            level, unit, index = (int(part) for part in key.split("_"))
+            found.setdefault((level, unit), {})[index] = stored[key]
+    return {unit: [arrays[i] for i in sorted(arrays)] for unit, arrays in found.items()}
 
 
 def write_json_atomic(path: PathLike, obj: Any) -> None:
@@ -282,6 +310,11 @@ class ProjectDir:
     def model_path(self, trial: int, subtrial: int) -> Path:
         """Return ``models/tr_<trial>_subtrial_<subtrial>.keras``."""
         return self.models_dir / f"{trial_stem(trial, subtrial)}.keras"
+
+    def weights_path(self, trial: int, subtrial: int) -> Path:
+        """Return ``models/tr_<trial>_subtrial_<subtrial>.npz`` (see
+        :func:`write_unit_weights`)."""
+        return self.models_dir / f"{trial_stem(trial, subtrial)}.npz"
 
     def architecture_path(self, trial: int, subtrial: int) -> Path:
         """Return ``model_architectures/tr_<trial>_subtrial_<subtrial>.json``."""

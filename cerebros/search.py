@@ -24,11 +24,12 @@ from cerebros.compilation import dtype_name, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
 from cerebros.data import PreparedData, feature_bounds, prepare_data, target_scaling
-from cerebros.evolution import SearchBounds, breed
+from cerebros.evolution import SearchBounds, breed, shared_units
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import ModelOptions, network_name
 from cerebros.oracle import FAILED, TRIAL_COLUMNS, Oracle
-from cerebros.project import ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir
+from cerebros.project import (ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir, read_unit_weights,
+                              write_unit_weights)
 from cerebros.ranking import rank_trials
 from cerebros.spec import DenseUnit, NetworkSpec, normalize_shapes, sample_spec
 from cerebros.tf_state import caller_random_state
@@ -149,6 +150,11 @@ class SimpleCerebrosRandomSearch:
         "process" and "ray" the trial's worker is killed and replaced.  A trial that failed
         this way, or because its worker died, is retried once when the search is resumed
         (its record then has ``attempt`` 2).
+    inherit_weights : bool
+        With generations, start each bred child's units that are unchanged from its parent
+        (same place, width and inputs: :func:`cerebros.evolution.shared_units`) from the
+        parent's trained weights, batch-normalization statistics included, instead of fresh
+        ones (default True; kept in ``models/*.npz``).  False: every child starts afresh.
     """
 
     def __init__(self, unit_type: type = DenseUnit, input_shapes: list | None = None,
@@ -197,7 +203,7 @@ class SimpleCerebrosRandomSearch:
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
                  clip_features: float | None = 0.001, clip_margin: float = 0.0,
                  reduce_lr_patience: int | None = 3, trial_timeout_s: float | None = None,
-                 **kwargs: Any) -> None:
+                 inherit_weights: bool = True, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
                 logger.warning("%s=%r has no effect: %s.", name, kwargs.pop(name), why)
@@ -271,6 +277,7 @@ class SimpleCerebrosRandomSearch:
         self.clip_margin = check_number("clip_margin", a["clip_margin"], 0.0)
         self.trial_timeout_s = (None if a["trial_timeout_s"] is None else check_number(
             "trial_timeout_s", a["trial_timeout_s"], 0.0, low_open=True))
+        self.inherit_weights = check_bool("inherit_weights", a["inherit_weights"])
         self.best_model_path = ""
 
     def _build_configs(self, a: dict[str, Any]) -> None:
@@ -402,8 +409,10 @@ class SimpleCerebrosRandomSearch:
         by their results in ``oracle_rows``): a tournament picks a parent, one mutation of
         its plan (:func:`cerebros.evolution.breed`) gives the child.  Each child is a pure
         function of (seed, generation, trial, try) and those results, so a resumed, process
-        or Ray search breeds exactly the same children.  A generation with no completed
-        parent falls back to random sampling.
+        or Ray search breeds exactly the same children.  With ``inherit_weights`` a child's
+        units shared with its parent start from the parent's trained weights, read from the
+        project's ``models/*.npz``.  A generation with no completed parent falls back to
+        random sampling.
         """
         moieties = self.generations()[generation]
         attempts = range(self.number_of_tries_per_architecture_moity)
@@ -421,9 +430,25 @@ class SimpleCerebrosRandomSearch:
                 rng = np.random.default_rng([self.seed, 3, generation, m, a])
                 index, child, mutation = breed(parents, scores, 1, self.wiring_config,
                                                self.bounds, rng, self.direction)[0]
-                tasks.append(self.task(m, a, child, generation=generation, parent=keys[index],
-                                       mutation=mutation))
+                tasks.append(self.task(
+                    m, a, child, generation=generation, parent=keys[index], mutation=mutation,
+                    initial_weights=self._inherited(keys[index], parents[index], child)))
         return tasks
+
+    def _inherited(self, parent: tuple[int, int], parent_plan: WiringPlan, child: WiringPlan
+                   ) -> dict[tuple[int, int], list[Any]] | None:
+        """The parent's trained weights of the units ``child`` shares with it (None without
+        ``inherit_weights`` or when the parent's weights file is missing)."""
+        if not self.inherit_weights:
+            return None
+        path = self.project.weights_path(*parent)
+        if not path.is_file():
+            logger.warning("no weights file %s for parent trial %d/%d; its children start "
+                           "afresh", path, *parent)
+            return None
+        stored = read_unit_weights(path)
+        return {unit: stored[unit] for unit in shared_units(parent_plan, child)
+                if unit in stored}
 
     def _scores(self, keys: list[tuple[int, int]], oracle_rows: pd.DataFrame | None) -> np.ndarray:
         """Each trial's best value of ``metric_to_rank_by`` (NaN unless completed)."""
@@ -461,6 +486,7 @@ class SimpleCerebrosRandomSearch:
             "data_fingerprint": self.data.fingerprint(),
             "scale_targets": self.scale_targets, "clip_features": self.clip_features,
             "clip_margin": self.clip_margin, "trial_timeout_s": self.trial_timeout_s,
+            "inherit_weights": self.inherit_weights,
             "meta_trial_number": self.meta_trial_number,
         }
 
@@ -562,6 +588,10 @@ class SimpleCerebrosRandomSearch:
         if outcome.model_bytes is not None:
             path = self.project.model_path(record.trial_number, record.subtrial_number)
             self.project.write_bytes_atomic(path, outcome.model_bytes)
+        if outcome.unit_weights is not None:
+            write_unit_weights(self.project.weights_path(record.trial_number,
+                                                         record.subtrial_number),
+                               outcome.unit_weights)
         oracle.record(record)
         if record.error:
             logger.warning("trial %d/%d failed: %s", record.trial_number, record.subtrial_number,

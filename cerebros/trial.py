@@ -23,7 +23,8 @@ from cerebros.checks import check_direction
 from cerebros.compilation import (compile_model, deserialize_objects, metrics_for_outputs,
                                   serialize_objects)
 from cerebros.data import PreparedData
-from cerebros.materialize import ModelOptions, materialize, network_record
+from cerebros.materialize import (ModelOptions, materialize, network_record, set_unit_weights,
+                                  unit_weights)
 from cerebros.oracle import COMPLETED, FAILED, TIMEOUT_ERROR, TrialRecord, now_iso
 from cerebros.tf_state import clear_session, trial_state
 from cerebros.wiring import WiringPlan
@@ -59,7 +60,9 @@ class TrainingConfig:
 class TrialTask:
     """One trial to run: its numbers, its planned network (wiring plan, model options and
     Keras name), the path its model is recorded under, and the seed of its training
-    randomness (shuffling, dropout)."""
+    randomness (shuffling, dropout).  ``initial_weights`` (a bred child's inheritance, see
+    :func:`~cerebros.materialize.set_unit_weights`) replaces the fresh weights of the units
+    it names before training."""
 
     trial_number: int
     subtrial_number: int
@@ -73,6 +76,8 @@ class TrialTask:
     parent: tuple[int, int] | None = None
     mutation: str = ""
     attempt: int = 1
+    initial_weights: dict[tuple[int, int], list[Any]] | None = field(
+        default=None, compare=False, repr=False)
 
     def network_record(self) -> dict[str, Any]:
         """The network as JSON data (what the project's ``model_architectures/`` holds)."""
@@ -95,10 +100,12 @@ class TrialTask:
 
 @dataclass
 class TrialOutcome:
-    """What a trial produced: its oracle record and its saved ``.keras`` model (if any)."""
+    """What a trial produced: its oracle record, its saved ``.keras`` model and its units'
+    trained weights (see :func:`~cerebros.materialize.unit_weights`), if it completed."""
 
     record: TrialRecord
     model_bytes: bytes | None = None
+    unit_weights: dict[tuple[int, int], list[Any]] | None = None
 
 
 _SCHEDULE_LOGS = ("learning_rate",)
@@ -174,13 +181,18 @@ def run_trial(task: TrialTask, data: PreparedData,
     training = task.training
     started, clock = now_iso(), time.perf_counter()
     history: dict[str, list[float]] = {}
-    n_params, error, model_bytes = 0, "", None
+    n_params, error, model_bytes, weights = 0, "", None, None
     deadline = [] if timeout_s is None else [_deadline(timeout_s)]
     clear_session()
     with trial_state(task.seed, training.deterministic, training.graph_optimization):
         try:
+            model = materialize(task.plan, task.options, name=task.name)
+            if task.initial_weights:
+                inherited = set_unit_weights(model, task.plan, task.options, task.initial_weights)
+                logger.debug("trial %s/%s starts %d of its units from its parent's weights",
+                             task.trial_number, task.subtrial_number, inherited)
             model = compile_model(
-                materialize(task.plan, task.options, name=task.name), training.learning_rate,
+                model, training.learning_rate,
                 loss=deserialize_objects(training.loss),
                 metrics=deserialize_objects(training.metrics), jit_compile=training.jit_compile,
                 steps_per_execution=training.steps_per_execution)
@@ -208,6 +220,7 @@ def run_trial(task: TrialTask, data: PreparedData,
                     model.save(path)
                     with open(path, "rb") as handle:
                         model_bytes = handle.read()
+                weights = unit_weights(model, task.plan, task.options)
         except Exception as exc:  # a failed trial is data, not a crash of the search
             logger.debug("trial %s/%s failed", task.trial_number, task.subtrial_number,
                          exc_info=True)
@@ -219,7 +232,7 @@ def run_trial(task: TrialTask, data: PreparedData,
         status=FAILED if error else COMPLETED,
         started_at=started, ended_at=now_iso(), wall_time_s=time.perf_counter() - clock,
         n_params=n_params, error=error, history=history)
-    return TrialOutcome(record, None if error else model_bytes)
+    return TrialOutcome(record, None if error else model_bytes, None if error else weights)
 
 
 def failed_outcome(task: TrialTask, error: str, started_at: str | None = None) -> TrialOutcome:
