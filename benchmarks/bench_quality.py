@@ -17,10 +17,12 @@ interleaved seed by seed (variant order rotating with the seed):
 * ``original``: the original's behaviour: raw targets, no feature clipping, a constant
   learning rate, random search;
 * ``random``: this library's defaults (``scale_targets="auto"``, ``clip_features=0.001``,
-  ``clip_margin=1``, ``reduce_lr_patience=3``), random search (``number_of_generations=1``);
-* ``generations``: the defaults with ``number_of_generations=3``;
-* opt-in ablations ``"no scaling"``, ``"no clipping"``, ``"no plateau"``, ``"no clip
-  margin"``: the random-search defaults less one of their parts.
+  ``clip_margin=0``, ``reduce_lr_patience=3``), random search (``number_of_generations=1``);
+* ``generations``: the defaults with ``number_of_generations=3`` (children start the units
+  they share with their parent from its trained weights, ``inherit_weights=True``);
+* opt-in: ``"generations, fresh"`` (``inherit_weights=False``: every child starts from
+  fresh weights), and ablations ``"no scaling"``, ``"no clipping"``, ``"no plateau"``,
+  ``"clip margin"``: the random-search defaults with one part changed.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -59,11 +61,13 @@ VARIANTS = {
                      number_of_generations=1),
     "random": dict(number_of_generations=1),
     "generations": dict(number_of_generations=3),
-    # Ablations (opt-in with --variants): the defaults less one of their parts.
+    # Opt-in with --variants: generations without inheritance, and the random-search
+    # defaults with one of their parts changed.
+    "generations, fresh": dict(number_of_generations=3, inherit_weights=False),
     "no scaling": dict(scale_targets=False, number_of_generations=1),
     "no clipping": dict(clip_features=None, number_of_generations=1),
     "no plateau": dict(reduce_lr_patience=None, number_of_generations=1),
-    "no clip margin": dict(clip_margin=0.0, number_of_generations=1),
+    "clip margin": dict(clip_margin=1.0, number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309

@@ -8,7 +8,8 @@ defaults, and, interleaved seed by seed, with the original's behaviour (raw targ
 feature clipping, a constant learning rate, one generation: the original ignored
 ``number_of_generations``), and
 prints each best val RMSE beside the mean predictor and gradient boosting on the same rows,
-with medians.  Run: ``python benchmarks/bench_seeds.py [--seeds 8675309 8675310 ...]``.
+with medians.  Run: ``python benchmarks/bench_seeds.py [--seeds 8675309 8675310 ...]
+[--variants defaults]``.
 """
 
 from __future__ import annotations
@@ -41,16 +42,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+",
                         default=[8675309 + i for i in range(5)])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
     print_header("Best val RMSE of the README search, by seed")
     x, y = ames.ames_features(ames.load_ames())
-    rows, bests, walls = [], {name: [] for name in VARIANTS}, {name: [] for name in VARIANTS}
+    variants = {name: VARIANTS[name] for name in args.variants}
+    rows, bests, walls = [], {name: [] for name in variants}, {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as tmp:
         for i, seed in enumerate(args.seeds):
-            names = list(VARIANTS)[i % 2:] + list(VARIANTS)[:i % 2]  # alternate who goes first
+            names = list(variants)[i % 2:] + list(variants)[:i % 2]  # alternate who goes first
             for name in names:
                 search = ames.build_search(x, y, str(Path(tmp) / f"{name}{seed}"), seed=seed,
-                                           verbose=0, **VARIANTS[name])
+                                           verbose=0, **variants[name])
                 start = time.perf_counter()
                 best = search.run_random_search()
                 wall = time.perf_counter() - start
@@ -65,7 +68,7 @@ def main() -> int:
     print()
     print(f"gradient boosting (HistGradientBoostingRegressor, defaults) on the same train/val "
           f"rows: val RMSE ${gbm:,.0f}")
-    for name in VARIANTS:
+    for name in variants:
         values = bests[name]
         print(f"{name}: median over {len(values)} seeds ${statistics.median(values):,.0f}; "
               f"worst ${max(values):,.0f}; range ${min(values):,.0f}–${max(values):,.0f}; "

@@ -78,7 +78,8 @@ def test_module_help_lists_the_commands(tmp_path):
     ("search", ["--target", "--project", "--trials", "--tries-per-architecture", "--epochs",
                 "--seed", "--patience", "--batch-size", "--learning-rate",
                 "--validation-split", "--min-levels", "--max-neurons", "--task", "--backend",
-                "--workers", "--overwrite", "--top", "--fillna", "--verbose", "--debug"]),
+                "--workers", "--overwrite", "--top", "--fillna", "--verbose", "--debug",
+                "--generations", "--fresh-children"]),
     ("show", ["--top", "--no-plots"]),
     ("graph", ["--trial", "--subtrial", "--output"]),
 ])
@@ -91,6 +92,15 @@ def test_command_help_describes_every_option(command, options, capsys):
     parser = cli.build_parser()
     subparser = parser._subparsers._group_actions[0].choices[command]
     assert all(action.help for action in subparser._actions)
+
+
+@pytest.mark.parametrize("flags, inherit", [([], True), (["--fresh-children"], False)])
+def test_fresh_children_turns_weight_inheritance_off(flags, inherit):
+    args = cli.build_parser().parse_args(["search", "data.csv", "--target", "y", *flags])
+    target = pd.Series([1.0, 2.5, 3.0, 4.5])
+    arguments = cli._search_arguments(args, target.to_frame("x"), target,
+                                      cli._choose_task(target, "auto"))
+    assert arguments["inherit_weights"] is inherit
 
 
 # ---------------------------------------------------------------------------- search

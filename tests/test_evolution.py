@@ -18,7 +18,8 @@ from hypothesis import given, settings, strategies as st
 
 from cerebros.config import WiringConfig
 from cerebros.evolution import (MAX_REMUTATIONS, MUTATIONS, SearchBounds, applicable_mutations,
-                                breed, mutate_plan, same_wiring, tournament_select)
+                                breed, mutate_plan, same_wiring, shared_units,
+                                tournament_select)
 from cerebros.spec import NetworkSpec, sample_spec
 from cerebros.wiring import WiringPlan, plan_wiring
 from strategies import wiring_configs
@@ -483,3 +484,36 @@ def test_evolution_does_not_import_tensorflow():
             "print(any(n.split('.')[0] in ('tensorflow', 'keras') for n in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- inheritance
+
+@settings(max_examples=80, deadline=None)
+@given(case=cases(), seed=seeds)
+def test_shared_units_are_exactly_the_units_a_child_keeps_unchanged(case, seed):
+    parent, cfg, bounds = case
+    assert shared_units(parent, parent) == sorted(inputs_of(parent))
+    if not applicable_mutations(parent, cfg, bounds):
+        return
+    child, _ = mutate_plan(parent, cfg, bounds, np.random.default_rng(seed))
+    before, after = inputs_of(parent), inputs_of(child)
+    last = (len(parent.widths) - 1, len(child.widths) - 1)
+
+    def unchanged(unit):
+        level, index = unit
+        return (unit in before and (level == last[0]) == (level == last[1])
+                and parent.widths[level][index] == child.widths[level][index]
+                and [(c.source, c.gated) for c in before[unit]]
+                == [(c.source, c.gated) for c in after[unit]])
+
+    assert shared_units(parent, child) == sorted(u for u in after if unchanged(u))
+
+
+def test_a_resized_unit_is_not_shared_and_the_others_are():
+    cfg, bounds = WiringConfig(), SearchBounds((1, 5), (1, 5), (1, 9))
+    parent = plan_wiring(NetworkSpec(((3,), (4, 4), (2, 5), (1,))), cfg, np.random.default_rng(0))
+    child, description = mutate_plan(parent, cfg, bounds, np.random.default_rng(0), "unit_width")
+    resized = tuple(int(n) for n in re.findall(r"u(\d+)_(\d+)", description)[0])
+    shared = shared_units(parent, child)
+    assert resized not in shared
+    assert set(shared) == set(inputs_of(child)) - {resized}

@@ -13,13 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from cerebros.checks import check_direction
 from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS, Oracle, TrialRecord, now_iso
 from cerebros.ranking import SUMMARY_COLUMNS, rank_trials
-from cerebros.project import ProjectDir, trial_stem, write_bytes_atomic, write_json_atomic
+from cerebros.project import (ProjectDir, read_unit_weights, trial_stem, write_bytes_atomic,
+                              write_json_atomic, write_unit_weights)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -348,8 +350,23 @@ def test_project_layout_and_paths(tmp_path):
     assert project.architecture_path(12, 3) == (
         tmp_path / "proj" / "model_architectures" / f"{stem}.json")
     assert project.graph_path(12, 3) == tmp_path / "proj" / "model_graphs" / f"{stem}.html"
+    assert project.weights_path(12, 3) == tmp_path / "proj" / "models" / f"{stem}.npz"
     with pytest.raises(ValueError, match="trial"):
         trial_stem(-1, 0)
+
+
+def test_unit_weights_round_trip_through_their_npz_file(tmp_path):
+    weights = {(1, 0): [np.arange(3, dtype="float32"), np.ones((2, 2))],
+               (3, 1): [np.zeros(0)], (12, 10): [np.float32(2.5)] * 11}
+    write_unit_weights(tmp_path / "w.npz", weights)
+    read = read_unit_weights(tmp_path / "w.npz")
+    assert read.keys() == weights.keys()
+    for unit, arrays in weights.items():
+        assert len(read[unit]) == len(arrays)
+        for got, wanted in zip(read[unit], arrays):
+            np.testing.assert_array_equal(got, wanted)
+            assert got.dtype == np.asarray(wanted).dtype
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"], "no temporary file left"
 
 
 def test_atomic_writes(tmp_path):
@@ -399,7 +416,7 @@ def test_manifest_overwrite_wipes_only_cerebros_files(tmp_path):
     project.check_or_write_manifest(ARGUMENTS, overwrite=False)
     Oracle(tmp_path).record(make_record(0))
     for path in (project.model_path(0, 0), project.architecture_path(0, 0),
-                 project.graph_path(0, 0)):
+                 project.graph_path(0, 0), project.weights_path(0, 0)):
         path.write_text("trial file")
     (project.models_dir / ".tr_0000000000000001_subtrial_0000000000000000.keras.ab_1.tmp"
      ).write_text("left by a crash")
