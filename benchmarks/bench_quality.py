@@ -18,11 +18,12 @@ interleaved seed by seed (variant order rotating with the seed):
   learning rate, random search;
 * ``random``: this library's defaults (``scale_targets="auto"``, ``clip_features=0.001``,
   ``clip_margin=0``, ``reduce_lr_patience=3``), random search (``number_of_generations=1``);
-* ``generations``: the defaults with ``number_of_generations=3`` (children start the units
-  they share with their parent from its trained weights, ``inherit_weights=True``);
-* opt-in: ``"generations, fresh"`` (``inherit_weights=False``: every child starts from
-  fresh weights), and ablations ``"no scaling"``, ``"no clipping"``, ``"no plateau"``,
-  ``"clip margin"``: the random-search defaults with one part changed.
+* ``generations``: the defaults with ``number_of_generations=3`` (every bred child starts
+  from fresh weights);
+* opt-in: ``"generations, inherited"`` (``inherit_weights=True``: the units a child shares
+  with its parent start from its trained weights), and ablations ``"no scaling"``, ``"no
+  clipping"``, ``"no plateau"``, ``"clip margin"``: the random-search defaults with one
+  part changed.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -63,7 +64,7 @@ VARIANTS = {
     "generations": dict(number_of_generations=3),
     # Opt-in with --variants: generations without inheritance, and the random-search
     # defaults with one of their parts changed.
-    "generations, fresh": dict(number_of_generations=3, inherit_weights=False),
+    "generations, inherited": dict(number_of_generations=3, inherit_weights=True),
     "no scaling": dict(scale_targets=False, number_of_generations=1),
     "no clipping": dict(clip_features=None, number_of_generations=1),
     "no plateau": dict(reduce_lr_patience=None, number_of_generations=1),

@@ -150,10 +150,9 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generations", type=_bounded_int(1), default=1, metavar="G",
                         help="split the trials into G generations; later ones breed mutations "
                              "of the best earlier trials (1: plain random search)")
-    parser.add_argument("--fresh-children", action="store_true",
-                        help="bred children start from fresh weights (default: the units a "
-                             "child shares with its parent start from the parent's trained "
-                             "weights)")
+    parser.add_argument("--inherit-weights", action="store_true",
+                        help="the units a bred child shares with its parent start from the "
+                             "parent's trained weights (default: fresh weights)")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
@@ -553,7 +552,7 @@ def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels
         final_activation=task.final_activation, loss=task.loss, metrics=task.metrics,
         number_of_architecture_moities_to_try=args.trials,
         number_of_tries_per_architecture_moity=args.tries_per_architecture,
-        number_of_generations=args.generations, inherit_weights=not args.fresh_children,
+        number_of_generations=args.generations, inherit_weights=args.inherit_weights,
         seed=args.seed, epochs=args.epochs, patience=args.patience)
 
 

@@ -79,7 +79,7 @@ def test_module_help_lists_the_commands(tmp_path):
                 "--seed", "--patience", "--batch-size", "--learning-rate",
                 "--validation-split", "--min-levels", "--max-neurons", "--task", "--backend",
                 "--workers", "--overwrite", "--top", "--fillna", "--verbose", "--debug",
-                "--generations", "--fresh-children"]),
+                "--generations", "--inherit-weights"]),
     ("show", ["--top", "--no-plots"]),
     ("graph", ["--trial", "--subtrial", "--output"]),
 ])
@@ -94,8 +94,8 @@ def test_command_help_describes_every_option(command, options, capsys):
     assert all(action.help for action in subparser._actions)
 
 
-@pytest.mark.parametrize("flags, inherit", [([], True), (["--fresh-children"], False)])
-def test_fresh_children_turns_weight_inheritance_off(flags, inherit):
+@pytest.mark.parametrize("flags, inherit", [([], False), (["--inherit-weights"], True)])
+def test_inherit_weights_turns_weight_inheritance_on(flags, inherit):
     args = cli.build_parser().parse_args(["search", "data.csv", "--target", "y", *flags])
     target = pd.Series([1.0, 2.5, 3.0, 4.5])
     arguments = cli._search_arguments(args, target.to_frame("x"), target,

@@ -90,10 +90,11 @@ def test_a_trial_starts_from_its_initial_weights(regression_data):
         "without initial weights the unit starts afresh"
 
 
-def test_children_carry_their_parents_saved_weights_unless_turned_off_or_missing(
+def test_children_carry_their_parents_saved_weights_when_asked_and_present(
         small_search, caplog):
     search = SimpleCerebrosRandomSearch(**small_search(
-        number_of_architecture_moities_to_try=4, number_of_generations=2))
+        number_of_architecture_moities_to_try=4, number_of_generations=2,
+        inherit_weights=True))
     search.run_random_search()
     plans = {(t.trial_number, t.subtrial_number): t.plan for t in search.tasks(0)}
     oracle = Oracle(search.project.root).read()
@@ -115,6 +116,18 @@ def test_children_carry_their_parents_saved_weights_unless_turned_off_or_missing
     with caplog.at_level(logging.WARNING, logger="cerebros.search"):
         assert all(task.initial_weights is None for task in search.tasks(1, oracle, plans))
     assert "start afresh" in caplog.text
+
+
+def test_by_default_children_start_afresh_and_no_weights_are_kept(small_search):
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, number_of_generations=2))
+    search.run_random_search()
+    assert search.inherit_weights is False
+    assert not list(search.project.models_dir.glob("*.npz"))
+    assert len(list(search.project.models_dir.glob("*.keras"))) == 3
+    plans = {(t.trial_number, t.subtrial_number): t.plan for t in search.tasks(0)}
+    children = search.tasks(1, Oracle(search.project.root).read(), plans)
+    assert children and all(task.initial_weights is None for task in children)
 
 
 def test_inherit_weights_must_be_a_bool(small_search):
