@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from cerebros.callables import check_referable
+from cerebros.callables import check_referable, is_library_function
 from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
                              check_number, check_range)
 from cerebros.compilation import dtype_name, serialize_objects
@@ -493,8 +493,22 @@ class SimpleCerebrosRandomSearch:
             "scale_targets": self.scale_targets, "clip_features": self.clip_features,
             "clip_margin": self.clip_margin, "trial_timeout_s": self.trial_timeout_s,
             "inherit_weights": self.inherit_weights,
+            **({"decay_values": values} if (values := self._user_decay_values()) else {}),
             "meta_trial_number": self.meta_trial_number,
         }
+
+    def _user_decay_values(self) -> dict[str, list[float]]:
+        """Each decay function that is not the library's, as its values at the distances
+        this search can use: two lambdas are both named ``"<lambda>"``, and a project must
+        not be resumed with a different function of the same name."""
+        distances = range(max(self.levels[1], self.units_per_level[1]) + 1)
+        values = {}
+        for name in ("predecessor_level_connection_affinity_factor_decay_main",
+                     "p_lateral_connection_decay"):
+            function = getattr(self.wiring_config, name)
+            if not is_library_function(function):
+                values[name] = [float(function(k)) for k in distances]
+        return values
 
     # ----------------------------------------------------------------- running
     def run_random_search(self, on_trial_end: Callable[[TrialProgress], Any] | None = None

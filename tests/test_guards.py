@@ -83,3 +83,20 @@ def test_bad_training_arguments_fail_in_the_constructor(small_search, tmp_path, 
     with pytest.raises(ValueError, match=match):
         SimpleCerebrosRandomSearch(**small_search(**bad))
     assert not (tmp_path / "project").exists(), "nothing written before the error"
+
+
+def test_a_project_is_not_resumed_with_another_decay_function_of_the_same_name(small_search,
+                                                                               tmp_path):
+    slow, fast = (lambda k: 0.9 ** k), (lambda k: 0.5 ** k)
+    assert slow.__name__ == fast.__name__ == "<lambda>"
+    first = SimpleCerebrosRandomSearch(**small_search(p_lateral_connection_decay=slow))
+    first.project.check_or_write_manifest(first.manifest(), overwrite=False)
+    values = first.manifest()["decay_values"]
+    assert list(values) == ["p_lateral_connection_decay"], "library decays go by name"
+    assert values["p_lateral_connection_decay"][:3] == [1.0, 0.9, pytest.approx(0.81)]
+    again = SimpleCerebrosRandomSearch(**small_search(p_lateral_connection_decay=slow))
+    assert again.project.check_or_write_manifest(again.manifest(), overwrite=False) is True
+    other = SimpleCerebrosRandomSearch(**small_search(p_lateral_connection_decay=fast))
+    with pytest.raises(ValueError, match="decay_values"):
+        other.run_random_search()
+    assert not list((tmp_path / "project" / "models").iterdir()), "refused before training"
