@@ -1,9 +1,20 @@
 """Shared fixtures: small synthetic data and the arguments of a small, fast search."""
 
+import gc
+
 import numpy as np
 import pytest
 
 from cerebros import DenseUnit
+
+
+def pytest_collection_finish(session):
+    """Freeze the objects that exist once every test module is imported (TensorFlow's,
+    Keras', the other libraries'), so that the full garbage collections each trial runs do
+    not walk those millions of long-lived objects again; everything created later, every
+    trial's models and graphs included, is collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
