@@ -39,22 +39,29 @@ print(json.dumps({{"best": search.run_random_search(), "path": search.best_model
 """
 
 
-def run(project, hold=None, wait=True):
+def start(project, hold=None):
+    """Start the search on ``project`` in a process of its own; ``finish`` collects it."""
     code = SCRIPT.format(tests=str(HERE))
-    process = subprocess.Popen([sys.executable, "-c", code, str(project), json.dumps(hold)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if not wait:
-        return process
+    return subprocess.Popen([sys.executable, "-c", code, str(project), json.dumps(hold)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process):
+    """Wait for a search started by ``start`` and return what it printed."""
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-3000:]
     return json.loads(out.strip().splitlines()[-1])
+
+
+def run(project):
+    return finish(start(project))
 
 
 def start_holding(project, trial, epoch, marker, batch=None):
     """Start a search that stops to wait at ``epoch`` of ``trial`` (at its start, or at the
     start of ``batch`` of it); return once it waits."""
     hold = [trial, epoch, str(marker)] if batch is None else [trial, epoch, batch, str(marker)]
-    process = run(project, hold=hold, wait=False)
+    process = start(project, hold=hold)
     deadline = time.time() + 240
     while not marker.exists():
         assert process.poll() is None, process.communicate()[1][-3000:]
@@ -64,6 +71,8 @@ def start_holding(project, trial, epoch, marker, batch=None):
 
 
 def test_sigkill_inside_an_epoch_then_resume_matches_an_uninterrupted_run_exactly(tmp_path):
+    # The uninterrupted run is independent of the others: it runs meanwhile.
+    uninterrupted = start(tmp_path / "reference")
     # 180 training rows, batch 32: 6 batches per epoch. Hold at the start of batch 3 of
     # trial 1's second epoch, after three of that epoch's weight updates.
     killed = start_holding(tmp_path / "killed", 1, 1, tmp_path / "holding", batch=3)
@@ -74,7 +83,7 @@ def test_sigkill_inside_an_epoch_then_resume_matches_an_uninterrupted_run_exactl
     assert set(oracle.trial_number) == {0}, "only the finished trial was recorded"
 
     resumed = run(tmp_path / "killed")
-    reference = run(tmp_path / "reference")
+    reference = finish(uninterrupted)
     assert resumed["best"] == reference["best"]
     assert Path(resumed["path"]).name == Path(reference["path"]).name
 

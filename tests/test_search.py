@@ -19,40 +19,61 @@ ORIGINAL_COLUMNS = ["loss", "root_mean_squared_error", "val_loss", "val_root_mea
                     "trial_number", "subtrial_number", "model_name"]
 
 
-def test_the_original_readme_call_runs_as_written(tmp_path, caplog):
+@pytest.fixture(scope="module")
+def readme_search(tmp_path_factory):
+    """The original README's call as written (but for two epochs instead of 96), run once:
+    the search, its result, its input rows, its project folder and the warnings the
+    ``cerebros`` logger gave.  Its own test checks the call and its project; the tests of
+    breeding and ensembles read the same finished search."""
     rng = np.random.default_rng(1)
     tensor_x = tf.constant(rng.normal(size=(300, 12)).astype("float32"))
     label = pd.Series(rng.normal(size=300) * 3 + tensor_x.numpy()[:, 0], name="price")
-    INPUT_SHAPES, PROJECT_NAME = [(12,)], str(tmp_path / "ames")
-    caplog.set_level(logging.WARNING, logger="cerebros")
-    cerebros = SimpleCerebrosRandomSearch(
-        unit_type=DenseUnit, input_shapes=INPUT_SHAPES,
-        output_shapes=[1], training_data=[tensor_x], labels=[label.values],
-        validation_split=0.35, direction='minimize',
-        metric_to_rank_by='val_root_mean_squared_error', minimum_levels=2, maximum_levels=7,
-        minimum_units_per_level=1, maximum_units_per_level=4, minimum_neurons_per_unit=1,
-        maximum_neurons_per_unit=4, activation='elu', final_activation=None,
-        number_of_architecture_moities_to_try=7, number_of_tries_per_architecture_moity=1,
-        number_of_generations=3, minimum_skip_connection_depth=1,
-        maximum_skip_connection_depth=7,
-        predecessor_level_connection_affinity_factor_first=15.0313,
-        predecessor_level_connection_affinity_factor_first_rounding_rule='ceil',
-        predecessor_level_connection_affinity_factor_main=10.046,
-        predecessor_level_connection_affinity_factor_main_rounding_rule='ceil',
-        predecessor_level_connection_affinity_factor_decay_main=zero_7_exp_decay,
-        seed=8675309, max_consecutive_lateral_connections=23,
-        gate_after_n_lateral_connections=3, gate_activation_function=simple_sigmoid,
-        p_lateral_connection=0.19668, p_lateral_connection_decay=zero_95_exp_decay,
-        num_lateral_connection_tries_per_unit=20, learning_rate=0.0664, loss='mse',
-        metrics=[tf.keras.metrics.RootMeanSquaredError()], epochs=2, patience=7,
-        project_name=PROJECT_NAME, model_graphs='model_graphs', batch_size=93,
-        meta_trial_number=0)
-    result = cerebros.run_random_search()
+    project = tmp_path_factory.mktemp("readme") / "ames"
+    INPUT_SHAPES, PROJECT_NAME = [(12,)], str(project)
+    warnings = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = warnings.append
+    package_logger = logging.getLogger("cerebros")
+    level = package_logger.level
+    package_logger.setLevel(logging.WARNING)
+    package_logger.addHandler(handler)
+    try:
+        cerebros = SimpleCerebrosRandomSearch(
+            unit_type=DenseUnit, input_shapes=INPUT_SHAPES,
+            output_shapes=[1], training_data=[tensor_x], labels=[label.values],
+            validation_split=0.35, direction='minimize',
+            metric_to_rank_by='val_root_mean_squared_error', minimum_levels=2, maximum_levels=7,
+            minimum_units_per_level=1, maximum_units_per_level=4, minimum_neurons_per_unit=1,
+            maximum_neurons_per_unit=4, activation='elu', final_activation=None,
+            number_of_architecture_moities_to_try=7, number_of_tries_per_architecture_moity=1,
+            number_of_generations=3, minimum_skip_connection_depth=1,
+            maximum_skip_connection_depth=7,
+            predecessor_level_connection_affinity_factor_first=15.0313,
+            predecessor_level_connection_affinity_factor_first_rounding_rule='ceil',
+            predecessor_level_connection_affinity_factor_main=10.046,
+            predecessor_level_connection_affinity_factor_main_rounding_rule='ceil',
+            predecessor_level_connection_affinity_factor_decay_main=zero_7_exp_decay,
+            seed=8675309, max_consecutive_lateral_connections=23,
+            gate_after_n_lateral_connections=3, gate_activation_function=simple_sigmoid,
+            p_lateral_connection=0.19668, p_lateral_connection_decay=zero_95_exp_decay,
+            num_lateral_connection_tries_per_unit=20, learning_rate=0.0664, loss='mse',
+            metrics=[tf.keras.metrics.RootMeanSquaredError()], epochs=2, patience=7,
+            project_name=PROJECT_NAME, model_graphs='model_graphs', batch_size=93,
+            meta_trial_number=0)
+        result = cerebros.run_random_search()
+    finally:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(level)
+    return cerebros, result, tensor_x, project, warnings
+
+
+def test_the_original_readme_call_runs_as_written(readme_search):
+    cerebros, result, tensor_x, project, warnings = readme_search
     assert isinstance(result, float)
-    ignored = [r.getMessage() for r in caplog.records if "has no effect" in r.getMessage()]
+    ignored = [r.getMessage() for r in warnings if "has no effect" in r.getMessage()]
     assert len(ignored) == 1 and "model_graphs" in ignored[0]
 
-    oracle = pd.read_csv(tmp_path / "ames" / "oracle.csv")
+    oracle = pd.read_csv(project / "oracle.csv")
     assert list(oracle.columns[:7]) == ORIGINAL_COLUMNS
     assert len(oracle) == 7 * 2, "one row per epoch per trial"
     assert sorted(set(oracle.trial_number)) == list(range(7))
@@ -72,8 +93,8 @@ def test_the_original_readme_call_runs_as_written(tmp_path, caplog):
     assert model.predict(tensor_x[:5], verbose=0).shape == (5, 1)
     for trial in range(7):
         stem = f"tr_{trial:016d}_subtrial_0000000000000000"
-        assert (tmp_path / "ames" / "models" / f"{stem}.keras").is_file()
-        plan = json.loads((tmp_path / "ames" / "model_architectures" / f"{stem}.json").read_text())
+        assert (project / "models" / f"{stem}.keras").is_file()
+        plan = json.loads((project / "model_architectures" / f"{stem}.json").read_text())
         assert plan["levels"][0][0]["n_neurons"] == 12
     assert OriginalPath is SimpleCerebrosRandomSearch
 
@@ -202,15 +223,16 @@ def test_deterministic_searches_repeat_exactly(small_search, tmp_path):
     assert not np.array_equal(a, run("c", seed=124))
 
 
-def test_generations_breed_children_from_earlier_completed_trials(small_search, tmp_path):
-    search = SimpleCerebrosRandomSearch(**small_search(
+def test_generations_breed_children_from_earlier_completed_trials(small_search, readme_search):
+    planned = SimpleCerebrosRandomSearch(**small_search(
         number_of_architecture_moities_to_try=5, number_of_generations=3))
-    assert [list(g) for g in search.generations()] == [[0, 1], [2, 3], [4]]
-    search.run_random_search()
+    assert [list(g) for g in planned.generations()] == [[0, 1], [2, 3], [4]]
+    search, _, _, project, _ = readme_search  # 7 moieties in 3 generations, run
+    assert [list(g) for g in search.generations()] == [[0, 1, 2], [3, 4], [5, 6]]
     board = search.results_summary(None).set_index("trial_number")
-    assert board.generation.to_dict() == {0: 0, 1: 0, 2: 1, 3: 1, 4: 2}
-    architectures = tmp_path / "project" / "model_architectures"
-    for trial in (2, 3, 4):
+    assert board.generation.to_dict() == {0: 0, 1: 0, 2: 0, 3: 1, 4: 1, 5: 2, 6: 2}
+    architectures = project / "model_architectures"
+    for trial in (3, 4, 5, 6):
         record = json.loads((architectures / f"tr_{trial:016d}_subtrial_0000000000000000.json")
                             .read_text())
         parent = record["parent"][0]
@@ -299,19 +321,18 @@ def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_p
     assert not (tmp_path / "project").exists()
 
 
-def test_best_ensemble_averages_the_best_trials_and_loads_after_import(small_search, tmp_path):
-    search = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=4,
-                                                       epochs=4))
+def test_best_ensemble_averages_the_best_trials_and_loads_after_import(small_search,
+                                                                       readme_search):
     with pytest.raises(ValueError, match="completed trial"):
-        search.get_best_ensemble()
-    search.run_random_search()
+        SimpleCerebrosRandomSearch(**small_search()).get_best_ensemble()
+    search, _, _, project, _ = readme_search
     with pytest.raises(ValueError, match="top must be an int >= 1; got 0"):
         search.get_best_ensemble(top=0)
     ensemble = search.get_best_ensemble(top=3)
-    info = json.loads((tmp_path / "project" / "ensemble.json").read_text())
+    info = json.loads((project / "ensemble.json").read_text())
     assert 1 <= len(info["members"]) <= 3
     assert info["val_score"] <= min(info["member_val_scores"]) + 1e-9
-    loaded = keras.models.load_model(tmp_path / "project" / "ensemble.keras")
+    loaded = keras.models.load_model(project / "ensemble.keras")
     x_val, y_val = search.data.x_val[0], search.data.y_val[0]
     np.testing.assert_allclose(loaded.predict(x_val, verbose=0), ensemble.predict(x_val, verbose=0),
                                rtol=1e-5, atol=1e-5)

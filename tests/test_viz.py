@@ -218,9 +218,10 @@ def test_the_browser_test_skips_only_outside_ci(tmp_path, ci, outcome):
     """With no browser on PATH the browser test fails when CI is set (CI installs Chromium,
     so it must run there) and skips only outside CI."""
     env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(PATH=str(tmp_path), **({"CI": ci} if ci else {}))
+    # Lazy imports: collecting this file then needs no TensorFlow.
+    env.update(PATH=str(tmp_path), CEREBROS_LAZY_IMPORT="1", **({"CI": ci} if ci else {}))
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "-n", "0",
          f"{__file__}::test_page_draws_every_node_in_headless_chromium"],
         cwd=Path(__file__).parent.parent, env=env, capture_output=True, text=True, timeout=300)
     assert outcome in done.stdout, done.stdout[-3000:]
