@@ -12,6 +12,7 @@ runs longer than ``trial_timeout_s`` has its worker killed and replaced the same
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -54,6 +55,11 @@ def _worker_main(data: PreparedData, threads: int, conn: Any, parent: int) -> No
     sends an empty message or closes the pipe."""
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     limit_threads(threads)
+    # What is alive now (TensorFlow's, Keras' and the data's objects, several hundred
+    # thousand) lives as long as the worker: keep it out of every later garbage collection,
+    # which would otherwise walk all of it after each trial.
+    gc.collect()
+    gc.freeze()
     conn.send_bytes(pickle.dumps((_READY, os.getpid())))
     while True:
         try:
