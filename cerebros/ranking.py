@@ -28,7 +28,7 @@ __all__ = ["SUMMARY_COLUMNS", "history_columns", "rank_trials"]
 
 SUMMARY_COLUMNS = ("trial_number", "subtrial_number", "status", "best_value", "best_epoch",
                    "epochs_run", "n_params", "wall_time_s", "model_name", "error", "generation",
-                   "parent_trial", "parent_subtrial")
+                   "parent_trial", "parent_subtrial", "attempt")
 
 
 def history_columns(frame: pd.DataFrame) -> list[str]:
@@ -70,7 +70,7 @@ def _summarize(rows: pd.DataFrame, metric: str, direction: str,
         "model_name": first["model_name"],
         "error": first["error"],
         **{column: _first_int(rows, column)
-           for column in ("generation", "parent_trial", "parent_subtrial")},
+           for column in ("generation", "parent_trial", "parent_subtrial", "attempt")},
     }
 
 
@@ -111,7 +111,7 @@ def rank_trials(frame: pd.DataFrame, metric: str, direction: str) -> pd.DataFram
         {"trial_number": "int64", "subtrial_number": "int64", "epochs_run": "int64",
          "best_value": "float64", "best_epoch": "float64", "n_params": "float64",
          "wall_time_s": "float64", "generation": "Int64", "parent_trial": "Int64",
-         "parent_subtrial": "Int64"})
+         "parent_subtrial": "Int64", "attempt": "Int64"})
     group = (~((table["status"] == COMPLETED) & table["best_value"].notna())).astype(int)
     group = group.where(table["status"] != FAILED, 2)
     key = table["best_value"] if direction == "minimize" else -table["best_value"]

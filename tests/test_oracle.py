@@ -475,6 +475,8 @@ def test_only_a_transient_failure_is_retried_and_only_once(tmp_path):
     frame = oracle.read()
     assert frame.groupby("trial_number").size().to_dict() == {0: 1, 1: 1, 2: 1, 3: 3}
     assert frame.set_index("trial_number").attempt.loc[0] == 2
+    board = rank_trials(frame, "val_loss", "min").set_index("trial_number")
+    assert board.attempt.to_dict() == {0: 2, 1: 1, 2: 1, 3: 1}, "the leaderboard shows it too"
     assert oracle.retriable() == {(2, 0)}, "a second transient failure is final"
     with pytest.raises(ValueError, match="already recorded"):
         oracle.record(dataclasses.replace(retry, attempt=3))
