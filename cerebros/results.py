@@ -145,7 +145,8 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
         ``connections_gated`` (drawn connections in the saved plan, duplicates counted; NaN
         when the plan file is missing), ``n_params``, ``wall_time_s`` (the largest recorded
         for the trial), ``generation``, ``parent_trial`` and ``parent_subtrial`` (which trial a
-        bred trial was mutated from), ``model_path`` and ``error``, ranked by ``rank_trials``.  ``attrs``
+        bred trial was mutated from), ``attempt`` (2 for a trial retried after a transient
+        failure), ``model_path`` and ``error``, ranked by ``rank_trials``.  ``attrs``
         holds ``"metric"``, ``"direction"`` (``"minimize"``/``"maximize"``) and
         ``"project_dir"``.
 
@@ -171,7 +172,7 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
     board["error"] = board["error"].astype(object).where(board["error"] != "")
     board = board[["trial_number", "subtrial_number", "status", metric, "best_epoch",
                    "epochs_run", *_PLAN_COLUMNS, "n_params", "wall_time_s", "generation",
-                   "parent_trial", "parent_subtrial", "model_path", "error"]]
+                   "parent_trial", "parent_subtrial", "attempt", "model_path", "error"]]
     if top is not None:
         board = board.head(top)
     board.attrs.update(metric=metric, direction=direction, project_dir=str(project_dir))

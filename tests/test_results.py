@@ -149,6 +149,7 @@ def test_bookkeeping_columns_are_carried_per_trial(project):
     assert row["wall_time_s"] == 14.0
     assert row["model_path"] == f"models/{stem(3, 1)}.keras"
     assert pd.isna(row["error"])
+    assert row["attempt"] == 1, "files written before the attempt column read as first attempts"
 
 
 def test_top_keeps_the_best_rows(project):
