@@ -214,13 +214,12 @@ def set_unit_weights(model: keras.Model, plan: WiringPlan, options: ModelOptions
         if not (1 <= level < plan.n_levels and 0 <= unit < len(plan.widths[level])):
             continue
         layers = [model.get_layer(n) for n in _unit_layer_names(plan, options, level, unit)]
-        current = [w for layer in layers for w in layer.get_weights()]
-        if len(current) != len(arrays) or any(tuple(np.shape(a)) != tuple(np.shape(c))
-                                              for a, c in zip(arrays, current)):
+        shapes = [tuple(w.shape) for layer in layers for w in layer.weights]
+        if shapes != [tuple(np.shape(a)) for a in arrays]:
             continue
         start = 0
         for layer in layers:
-            count = len(layer.get_weights())
+            count = len(layer.weights)
             layer.set_weights([np.asarray(a) for a in arrays[start:start + count]])
             start += count
         copied += 1

@@ -300,7 +300,7 @@ class SimpleCerebrosRandomSearch:
             graph_optimization=check_bool("graph_optimization", a["graph_optimization"]),
             verbose=1 if self.verbose >= 2 else 0,
             deterministic=check_bool("deterministic", a["deterministic"]),
-            callbacks=tuple(a["callbacks"] or ()))
+            callbacks=tuple(a["callbacks"] or ()), keep_unit_weights=self._breeds_heirs())
 
     def _check_picklable(self) -> None:
         """Refuse, before any work, what a worker could not receive: every callback, the
@@ -608,7 +608,7 @@ class SimpleCerebrosRandomSearch:
         if outcome.model_bytes is not None:
             path = self.project.model_path(record.trial_number, record.subtrial_number)
             self.project.write_bytes_atomic(path, outcome.model_bytes)
-        if outcome.unit_weights is not None and self._breeds_heirs():
+        if outcome.unit_weights is not None:
             write_unit_weights(self.project.weights_path(record.trial_number,
                                                          record.subtrial_number),
                                outcome.unit_weights)

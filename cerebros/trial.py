@@ -54,6 +54,7 @@ class TrainingConfig:
     verbose: int = 0
     deterministic: bool = False
     callbacks: Sequence[Any] = field(default=())
+    keep_unit_weights: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,9 @@ class TrialTask:
 
 @dataclass
 class TrialOutcome:
-    """What a trial produced: its oracle record, its saved ``.keras`` model and its units'
-    trained weights (see :func:`~cerebros.materialize.unit_weights`), if it completed."""
+    """What a trial produced: its oracle record, its saved ``.keras`` model and (with
+    ``TrainingConfig.keep_unit_weights``) its units' trained weights (see
+    :func:`~cerebros.materialize.unit_weights`), if it completed."""
 
     record: TrialRecord
     model_bytes: bytes | None = None
@@ -220,7 +222,8 @@ def run_trial(task: TrialTask, data: PreparedData,
                     model.save(path)
                     with open(path, "rb") as handle:
                         model_bytes = handle.read()
-                weights = unit_weights(model, task.plan, task.options)
+                if training.keep_unit_weights:
+                    weights = unit_weights(model, task.plan, task.options)
         except Exception as exc:  # a failed trial is data, not a crash of the search
             logger.debug("trial %s/%s failed", task.trial_number, task.subtrial_number,
                          exc_info=True)

@@ -25,8 +25,9 @@ def oracle_of(project):
 
 def test_process_pool_gives_the_inline_results(small_search, tmp_path):
     # A user's activation (named like Keras' relu) reaches the workers and is kept.
+    # Children inherit their parents' weights: read from the project in either backend.
     common = dict(number_of_architecture_moities_to_try=4, number_of_generations=2,
-                  deterministic=True, activation=user_activations.relu)
+                  inherit_weights=True, deterministic=True, activation=user_activations.relu)
     inline = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "inline"), **common))
     pooled = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "pool"),
                                                        backend="process", n_workers=2, **common))
@@ -34,6 +35,7 @@ def test_process_pool_gives_the_inline_results(small_search, tmp_path):
     a, b = oracle_of(tmp_path / "inline"), oracle_of(tmp_path / "pool")
     assert a.groupby("trial_number").generation.first().tolist() == [0, 0, 1, 1]
     assert a[a.generation == 1].parent_trial.isin([0, 1]).all()
+    assert len(list((tmp_path / "pool" / "models").glob("*.npz"))) == 4
     pd.testing.assert_frame_equal(a, b, rtol=1e-5)
     assert best_pooled == pytest.approx(best_inline, rel=1e-5)
     assert Path(pooled.best_model_path).name == Path(inline.best_model_path).name

@@ -1,5 +1,6 @@
 """Bred children start the units they share with their parent from its trained weights."""
 
+import dataclasses
 import logging
 
 import keras
@@ -74,7 +75,7 @@ def test_a_trial_starts_from_its_initial_weights(regression_data):
             seen["weights"] = unit_weights(self.model, plan, ModelOptions())
 
     training = TrainingConfig(epochs=1, batch_size=32, patience=None, learning_rate=0.01,
-                              callbacks=(StartingWeights(),))
+                              callbacks=(StartingWeights(),), keep_unit_weights=True)
     task = TrialTask(0, 0, plan, ModelOptions(seed=5), "t", "m.keras", 1, training)
     parent = run_trial(task, data)
     assert parent.record.status == "completed"
@@ -83,9 +84,10 @@ def test_a_trial_starts_from_its_initial_weights(regression_data):
                       initial_weights=inherited)
     run_trial(child, data)
     _same({u: seen["weights"][u] for u in inherited}, inherited)
-    fresh = run_trial(TrialTask(1, 0, plan, ModelOptions(seed=6), "c", "c.keras", 2, training),
-                      data)
+    fresh = run_trial(TrialTask(1, 0, plan, ModelOptions(seed=6), "c", "c.keras", 2,
+                                dataclasses.replace(training, keep_unit_weights=False)), data)
     assert fresh.record.status == "completed"
+    assert fresh.unit_weights is None, "weights are returned only when asked for"
     assert not np.allclose(seen["weights"][(1, 1)][4], inherited[(1, 1)][4]), \
         "without initial weights the unit starts afresh"
 

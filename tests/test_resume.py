@@ -31,7 +31,8 @@ search = SimpleCerebrosRandomSearch(
     validation_split=0.25, direction="minimize", metric_to_rank_by="val_root_mean_squared_error",
     minimum_levels=2, maximum_levels=3, minimum_units_per_level=1, maximum_units_per_level=2,
     minimum_neurons_per_unit=1, maximum_neurons_per_unit=3,
-    number_of_architecture_moities_to_try=3, number_of_generations=2, epochs=3, patience=None, learning_rate=0.01,
+    number_of_architecture_moities_to_try=3, number_of_generations=2, inherit_weights=True,
+    epochs=3, patience=None, learning_rate=0.01,
     batch_size=32, seed=99, project_name=project, verbose=0, deterministic=True,
     steps_per_execution=1,  # batch callbacks see every batch
     callbacks=[(HoldBatch if len(hold) == 4 else HoldEpoch)(*hold)] if hold else None)
