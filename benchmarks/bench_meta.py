@@ -50,6 +50,13 @@ import ames_regression as ames  # noqa: E402
 from bench_quality import DATASETS, SEED_BASE, rmse  # noqa: E402
 
 
+VARIANTS: dict[str, dict[str, Any] | None] = {
+    "README settings": None,  # one search, not a meta-search
+    "meta-search": {},  # MetaSearch's defaults
+}
+"""The compared searches: MetaSearch's options for each meta-search variant."""
+
+
 def readme_arguments(n_features: int, epochs: int | None) -> dict[str, Any]:
     arguments = ames.readme_search_arguments(n_features)
     arguments.pop("model_graphs")
@@ -83,7 +90,7 @@ def run_readme(split, seed: int, budget: int, epochs: int | None, workdir: Path)
 
 
 def run_meta(split, seed: int, meta_trials: int, inner_trials: int, epochs: int | None,
-             workdir: Path) -> dict:
+             workdir: Path, options: dict[str, Any]) -> dict:
     from cerebros.meta import MetaSearch, SearchSpace
     from cerebros.results import load_results
 
@@ -96,7 +103,8 @@ def run_meta(split, seed: int, meta_trials: int, inner_trials: int, epochs: int 
                      number_of_generations=min(arguments["number_of_generations"], inner_trials))
     budget = meta_trials * inner_trials
     meta = MetaSearch(workdir / "meta", space, n_meta_trials=budget, max_inner_trials=budget,
-                      meta_seed=seed, training_data=[x_train], labels=[y_train], **arguments)
+                      meta_seed=seed, training_data=[x_train], labels=[y_train], **options,
+                      **arguments)
     started = time.perf_counter()
     best_val = meta.run()
     wall = time.perf_counter() - started
@@ -146,6 +154,8 @@ def main() -> int:
     parser.add_argument("--meta-trials", type=int, default=5, help="M")
     parser.add_argument("--inner-trials", type=int, default=7, help="K")
     parser.add_argument("--epochs", type=int, default=None, help="default: the README's 96")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
+                        help="which searches to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 2 meta-trials x 2 trials, 2 epochs, the first seed")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "meta.json")
@@ -166,16 +176,16 @@ def main() -> int:
                   f"{split[0].shape[1]} features", flush=True)
             for i, offset in enumerate(args.seeds):
                 seed = SEED_BASE + offset
-                order = ["README settings", "meta-search"][i % 2:] + \
-                    ["README settings", "meta-search"][:i % 2]
+                order = args.variants[i % len(args.variants):] + \
+                    args.variants[:i % len(args.variants)]  # rotate who goes first
                 for variant in order:
-                    workdir = Path(tmp) / f"{name}_{seed}"
+                    workdir = Path(tmp) / f"{name}_{seed}_{len(rows)}"
                     if variant == "README settings":
                         row = run_readme(split, seed, args.meta_trials * args.inner_trials,
                                          args.epochs, workdir)
                     else:
                         row = run_meta(split, seed, args.meta_trials, args.inner_trials,
-                                       args.epochs, workdir)
+                                       args.epochs, workdir, VARIANTS[variant])
                     row.update(dataset=name, variant=variant, seed=seed)
                     rows.append(row)
                     print(json.dumps(row, default=str), flush=True)
