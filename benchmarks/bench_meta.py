@@ -9,7 +9,9 @@ searches get the same budget of inner trials, ``M × K`` (default 5 × 7 = 35):
 * ``meta-search``: :class:`cerebros.meta.MetaSearch` over the default space, every meta-trial
   a search with the README's other arguments and ``K`` trials, budget
   ``max_inner_trials = M × K`` (so pruned meta-trials leave room for more meta-trials; at most
-  ``M × K`` meta-trials), median pruner, TPE sampler.
+  ``M × K`` meta-trials), median pruner, TPE sampler, and its default start point: the first
+  meta-trial uses the README's settings (``start_from="readme"``);
+* ``meta-search, no start point``: the same with ``start_from=None`` (every meta-trial drawn).
 
 Both pick their best network by the validation RMSE (the last 35 % of the search rows), so
 the selection pressure is the same; the test rows are used once, at the end, on the best
@@ -18,7 +20,7 @@ Reported per seed and as medians: best val RMSE, test RMSE, inner trials trained
 Run::
 
     python benchmarks/bench_meta.py [--seeds 0 1 2 3 4] [--datasets ames housing] [--meta-trials 5]
-                                    [--inner-trials 7] [--epochs 96]
+                                    [--inner-trials 7] [--epochs 96] [--variants ...]
     python benchmarks/bench_meta.py --quick      # a smoke run: 2 × 2 trials, 2 epochs, 1 seed
 
 It prints markdown tables and writes ``benchmarks/out/meta.json``.
@@ -53,6 +55,7 @@ from bench_quality import DATASETS, SEED_BASE, rmse  # noqa: E402
 VARIANTS: dict[str, dict[str, Any] | None] = {
     "README settings": None,  # one search, not a meta-search
     "meta-search": {},  # MetaSearch's defaults
+    "meta-search, no start point": {"start_from": None},
 }
 """The compared searches: MetaSearch's options for each meta-search variant."""
 

@@ -199,6 +199,10 @@ def _add_tune_options(parser: argparse.ArgumentParser) -> None:
                         help="a JSON file of the ranges to tune, e.g. {\"learning_rate\": "
                              "{\"low\": 0.001, \"high\": 0.1}, \"activation\": {\"choices\": "
                              "[\"elu\", \"relu\"]}, \"batch_size\": 64} (see the README)")
+    parser.add_argument("--start-from", default="readme", metavar="readme|none|JSON",
+                        help="settings a new study tries first: the original README's tuned "
+                             "settings (default), none, or a JSON file of settings (an object, "
+                             "e.g. an earlier study's best_settings.json, or a list of them)")
     parser.add_argument("--max-inner-trials", type=_bounded_int(1), default=None, metavar="N",
                         help="also stop starting meta-trials once the study's inner trials "
                              "(and the full budget of those running) would exceed N")
@@ -618,6 +622,24 @@ def _tune_space(args: argparse.Namespace) -> dict[str, Any]:
     return space
 
 
+def _start_from(value: str) -> Any:
+    """``--start-from``: "readme", "none" or the content of a JSON file."""
+    if value in ("readme", "none"):
+        return None if value == "none" else value
+    path = Path(value)
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"--start-from: cannot read {value!r} ({error.strerror}); give "
+                           "readme, none or a JSON file of settings.") from None
+    except json.JSONDecodeError as error:
+        raise CommandError(f"--start-from: {value!r} is not valid JSON ({error}).") from None
+    if not isinstance(settings, (dict, list)):
+        raise CommandError(f"--start-from: {value!r} must hold a JSON object of settings or a "
+                           "list of them.")
+    return settings
+
+
 def _short_leaderboard(board: "pd.DataFrame") -> "pd.DataFrame":
     """The leaderboard's main columns, each pair of minimum/maximum columns as one "a-b"."""
     metric = board.attrs["metric"]
@@ -684,6 +706,7 @@ def _tune(args: argparse.Namespace) -> int:
     from cerebros.project import write_json_atomic
 
     space = SearchSpace(_tune_space(args))  # a bad space fails before the data is read
+    start_from = _start_from(args.start_from)
     features, labels, task, project = _read_task(
         args, DEFAULT_PROJECTS_DIR / f"{args.csv.stem}-tune")
     meta = MetaSearch(
@@ -691,7 +714,7 @@ def _tune(args: argparse.Namespace) -> int:
         study_name=args.study, sampler=args.sampler, pruner=args.pruner,
         meta_seed=args.meta_seed,
         max_inner_trials=args.max_inner_trials, timeout_s=args.timeout,
-        **_search_arguments(args, features, labels, task),
+        start_from=start_from, **_search_arguments(args, features, labels, task),
         verbose=2 if args.verbose >= 2 else 0)
     mapping = _classes_mapping(args.target, task)
     _check_classes_file(project, mapping, overwrite=False)

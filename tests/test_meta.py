@@ -24,7 +24,9 @@ optuna = pytest.importorskip("optuna")
 
 from cerebros import SimpleCerebrosRandomSearch  # noqa: E402
 from cerebros import cli  # noqa: E402
-from cerebros.meta import Choice, Fixed, MetaSearch, Range, SearchSpace, load_meta_results  # noqa: E402
+from cerebros.meta import (README_SETTINGS, Choice, Fixed, MetaSearch, Range,  # noqa: E402
+                           SearchSpace, load_meta_results)
+from cerebros.meta import study as studies  # noqa: E402
 from cerebros.meta.study import StudyManifestError  # noqa: E402
 
 TINY = {"levels": Fixed((2, 2)), "units_per_level": Fixed((1, 1)), "neurons_per_unit": (1, 2),
@@ -114,6 +116,30 @@ def test_pairs_are_valid_by_construction_and_known_settings_map_back():
         space.params_of({**arguments, "batch_size": 64})
 
 
+def test_the_readme_start_point_is_moved_into_the_space_or_left_to_the_sampler():
+    params, left = SearchSpace().params_near(README_SETTINGS)
+    assert left == [] and SearchSpace().arguments_of(params) == README_SETTINGS, \
+        "the default space holds the README's settings exactly"
+    space = SearchSpace({"levels": (3, 5), "neurons_per_unit": Fixed((2, 2)),
+                         "batch_size": Choice(32, 64), "activation": ["relu", "gelu"],
+                         "learning_rate": Range(0.001, 0.01)})
+    params, left = space.params_near(README_SETTINGS)
+    assert sorted(left) == ["activation", "batch_size"]
+    assert "minimum_neurons_per_unit" not in params, "a fixed dimension keeps its value"
+    assert (params["minimum_levels"], params["levels_width"]) == (3, 2), "(2, 7) -> (3, 5)"
+    assert params["learning_rate"] == 0.01 and params["p_lateral_connection"] == 0.19668
+
+
+def test_the_readme_settings_are_those_of_the_readme_example():
+    sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
+    try:
+        import ames_regression
+    finally:
+        sys.path.pop(0)
+    example = ames_regression.readme_search_arguments(3)
+    assert README_SETTINGS == {name: example[name] for name in README_SETTINGS}
+
+
 # ------------------------------------------------------------------ bad input before any work
 def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_path):
     project = tmp_path / "meta"
@@ -142,6 +168,23 @@ def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_p
     assert not list(project.glob("meta_trial_*")), "nothing was trained"
 
 
+@pytest.mark.parametrize("start_from, words", [
+    ("best", ["start_from must be 'readme', None", "'best'"]),
+    (3, ["start_from must be", "int"]),
+    ({"learnig_rate": 0.01}, ["start_from[0]", "'learnig_rate'", "not arguments"]),
+    ([{"learning_rate": 0.05}, {"learning_rate": 0.5}],
+     ["start_from[1]", "learning_rate 0.5", "outside the space's range"]),
+    ({"batch_size": 64}, ["start_from[0]", "batch_size is fixed at 16"]),
+    ({"minimum_neurons_per_unit": 1}, ["start_from[0]", "needs both"]),
+])
+def test_bad_start_points_are_refused_before_any_work(tmp_path, start_from, words):
+    with pytest.raises(ValueError) as error:
+        MetaSearch(tmp_path / "meta", TINY, start_from=start_from, **inner())
+    for word in words:
+        assert word in str(error.value)
+    assert not (tmp_path / "meta").exists(), "no study was created"
+
+
 def test_the_cli_refuses_a_bad_space_file_in_one_line(csv_file, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"learning_rate": {"low": 0.1, "high": 0.01}}))
@@ -162,7 +205,7 @@ def pruned_meta(tmp_path_factory):
     (learning rate 1e-6: it cannot move off its start in one epoch)."""
     project = tmp_path_factory.mktemp("pruning") / "meta"
     meta = MetaSearch(project, {**TINY, "learning_rate": Range(1e-7, 0.1)}, n_meta_trials=2,
-                      pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
+                      start_from=None, pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
                       **inner(number_of_architecture_moities_to_try=3, epochs=3))
     point = dict(minimum_levels=2, maximum_levels=2, minimum_units_per_level=1,
                  maximum_units_per_level=1, minimum_neurons_per_unit=2,
@@ -234,6 +277,58 @@ def test_the_report_of_a_meta_search_shows_its_study_then_the_best_search(pruned
                    for u in browser.requested_urls())
     finally:
         browser.close()
+
+
+def test_a_new_study_tries_the_readme_settings_first_and_only_once(tmp_path):
+    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=2, **inner())
+    meta.run()
+    again = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=3, **inner())
+    again.run()
+    board = again.results_summary().set_index("meta_trial").sort_index()
+    assert board["origin"].tolist() == ["start point", "sampled", "sampled"]
+    first = board.loc[0]
+    assert (first["learning_rate"], first["activation"]) == (0.0664, "elu")
+    assert (first["minimum_neurons_per_unit"], first["maximum_neurons_per_unit"]) == (1, 2), \
+        "the README's (1, 4) moved into the space's (1, 2)"
+    assert first["num_lateral_connection_tries_per_unit"] == 2
+    assert first["predecessor_level_connection_affinity_factor_first"] == 15.0313
+    assert board.loc[1, "learning_rate"] != 0.0664
+    assert len(again.study.get_trials()) == 3, "the rerun enqueued no second start point"
+
+
+def test_a_start_point_enqueued_twice_by_racing_machines_runs_once(tmp_path, pruned_meta):
+    best = json.loads((pruned_meta[0].root / "best_settings.json").read_text())
+    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=2, start_from=best, **inner())
+    assert len(meta.study.get_trials()) == 1, "best_settings.json as a start point"
+    # A second machine that found the study empty at the same moment enqueued it too:
+    meta.study.enqueue_trial(meta.start_points[0], user_attrs={studies.START_POINT: 0})
+    meta.run()
+    board = meta.results_summary()
+    assert board["origin"].tolist().count("start point") == 1 and len(board) == 2
+    assert set(board["state"]) == {"complete"}
+    assert board.set_index("origin").loc["start point", "learning_rate"] == pytest.approx(0.1)
+    duplicate = meta.study.get_trials()[1]
+    assert duplicate.user_attrs[studies.RELEASED] == "start point already enqueued"
+    assert sorted(p.name for p in meta.root.glob("meta_trial_*")) == ["meta_trial_0000",
+                                                                    "meta_trial_0002"]
+
+
+def test_the_cli_takes_a_start_point_file_or_none(csv_file, tmp_path, capsys):
+    bad = tmp_path / "start.json"
+    bad.write_text(json.dumps({"learning_rate": 7.0}))
+    code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "p"),
+                     "--space", str(csv_file.parent / "space.json"), "--start-from", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2 and "start_from[0]" in err and "learning_rate 7.0" in err
+    code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "p"),
+                     "--start-from", str(tmp_path / "missing.json")])
+    assert code == 2 and "--start-from: cannot read" in capsys.readouterr().err
+    assert not list((tmp_path / "p").glob("meta_trial_*"))
+    code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "q"),
+                     "--space", str(csv_file.parent / "space.json"), "--epochs", "1",
+                     "--trials", "1", "--meta-trials", "1", "--start-from", "none"])
+    assert code == 0
+    assert load_meta_results(tmp_path / "q")["origin"].tolist() == ["sampled"]
 
 
 def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(tmp_path):
@@ -342,6 +437,7 @@ def test_two_tune_processes_share_one_study_without_duplicates_or_losses(csv_fil
     assert all(ran), "both processes ran meta-trials"
     board = load_meta_results(project)
     assert sorted(board["meta_trial"]) == [0, 1, 2, 3] and set(board["state"]) == {"complete"}
+    assert board["origin"].tolist().count("start point") == 1, "both opened a new study"
     for number in range(4):
         rows = pd.read_csv(project / f"meta_trial_{number:04d}" / "oracle.csv")
         assert rows["trial_number"].tolist() == [0]

@@ -15,8 +15,9 @@ built.
 from cerebros.meta.metasearch import (BEST_SETTINGS_NAME, META_MANIFEST_NAME, META_RESULTS_NAME,
                                       MetaConfig, MetaSearch)
 from cerebros.meta.results import is_meta_project, load_meta_results
-from cerebros.meta.space import DEFAULT_SPACE, DIMENSIONS, Choice, Fixed, Range, SearchSpace
+from cerebros.meta.space import (DEFAULT_SPACE, DIMENSIONS, README_SETTINGS, Choice, Fixed, Range,
+                                  SearchSpace)
 
 __all__ = ["MetaSearch", "MetaConfig", "SearchSpace", "Range", "Choice", "Fixed", "DIMENSIONS",
-           "DEFAULT_SPACE", "load_meta_results", "is_meta_project", "META_MANIFEST_NAME",
+           "DEFAULT_SPACE", "README_SETTINGS", "load_meta_results", "is_meta_project", "META_MANIFEST_NAME",
            "BEST_SETTINGS_NAME", "META_RESULTS_NAME"]

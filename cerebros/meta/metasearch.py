@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 
 from cerebros.checks import check_int, check_number
 from cerebros.meta import study as studies
-from cerebros.meta.space import SearchSpace
+from cerebros.meta.space import README_SETTINGS, SearchSpace
 from cerebros.project import write_json_atomic
 
 __all__ = ["MetaConfig", "MetaSearch", "META_MANIFEST_NAME", "BEST_SETTINGS_NAME",
@@ -190,6 +190,16 @@ class MetaSearch:
     timeout_s : float, optional
         Wall-time budget of this call to :meth:`run`: no meta-trial starts after it, and the
         running one stops at its next inner trial, to be resumed by the next run.
+    start_from : "readme", mapping, list of mappings or None
+        Settings that the first meta-trials of a new study try before the sampler draws
+        (Optuna's enqueued trials).  ``"readme"`` (default): the original README's tuned
+        settings (:data:`~cerebros.meta.space.README_SETTINGS`), each number moved into the
+        space's range and each dimension whose value the space does not offer left to the
+        sampler.  A mapping of search arguments (e.g. an earlier study's
+        ``best_settings.json``; arguments the space does not set are ignored), or a list of
+        them: each checked against the space before any work.  None: every meta-trial
+        sampled.  A study that already holds meta-trials is not given them again; add
+        settings to it with :meth:`enqueue`.
     heartbeat_s, grace_s : float
         A running meta-trial records a heartbeat every ``heartbeat_s`` seconds; one silent
         for ``grace_s`` is taken as dead and resumed by another process.
@@ -210,8 +220,9 @@ class MetaSearch:
                  n_meta_trials: int = 20, storage: str | None = None,
                  study_name: str | None = None, sampler: Any = "tpe", pruner: Any = "median",
                  meta_seed: int = 0, max_inner_trials: int | None = None,
-                 timeout_s: float | None = None, heartbeat_s: float = 30.0,
-                 grace_s: float = 300.0, **search_arguments: Any) -> None:
+                 timeout_s: float | None = None, start_from: Any = "readme",
+                 heartbeat_s: float = 30.0, grace_s: float = 300.0,
+                 **search_arguments: Any) -> None:
         if not isinstance(project_name, (str, Path)) or not str(project_name).strip():
             raise ValueError(f"project_name must be a non-empty path; got {project_name!r}.")
         self.root = Path(project_name)
@@ -220,6 +231,7 @@ class MetaSearch:
                                  max_inner_trials, timeout_s, heartbeat_s, grace_s)
         self.search_arguments = self._checked_arguments(search_arguments)
         self.settings, self.omitted = settings_json(self.search_arguments)
+        self.start_points = self._start_points(start_from)
         self._check_optuna()
         probe = self._inner_search(self._probe_arguments(), 0)
         self.metric, self.direction = probe.metric_to_rank_by, probe.direction
@@ -233,6 +245,7 @@ class MetaSearch:
         self.storage = studies.open_storage(self.storage_url)
         self.study = studies.open_study(self.storage, self.study_name, self.direction,
                                         self.manifest, self._sampler(0), self._pruner())
+        studies.enqueue_start_points(self.study, self.storage_url, self.start_points)
         self.root.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.root / META_MANIFEST_NAME, {
             "format_version": 1, "study_name": self.study_name,
@@ -256,6 +269,43 @@ class MetaSearch:
         arguments = dict(arguments)
         arguments.setdefault("verbose", 0)
         return arguments
+
+    def _start_points(self, start_from: Any) -> list[dict[str, Any]]:
+        """Optuna parameters of each start point (see ``start_from``), checked."""
+        if start_from is None:
+            return []
+        if isinstance(start_from, str):
+            if start_from != "readme":
+                raise ValueError(f"start_from must be 'readme', None, a dict of settings or a "
+                                 f"list of them; got {start_from!r}.")
+            params, left = self.space.params_near(README_SETTINGS)
+            if left:
+                logger.info("start_from='readme': the space does not offer the README's %s; "
+                            "the sampler draws them", ", ".join(left))
+            return [params] if params else []
+        points = [start_from] if isinstance(start_from, Mapping) else start_from
+        if not isinstance(points, (list, tuple)) or not all(isinstance(point, Mapping)
+                                                            for point in points):
+            raise ValueError("start_from must be 'readme', None, a dict of settings or a list "
+                             f"of them; got {type(start_from).__name__}.")
+        from cerebros.search import SimpleCerebrosRandomSearch
+
+        known = set(inspect.signature(SimpleCerebrosRandomSearch).parameters)
+        result = []
+        for index, point in enumerate(points):
+            unknown = sorted(str(name) for name in point if name not in known)
+            if unknown:
+                raise ValueError(f"start_from[{index}]: {unknown} are not arguments of "
+                                 "SimpleCerebrosRandomSearch.")
+            tuned = {name: value for name, value in point.items()
+                     if name in self.space.arguments()}
+            try:
+                params = self.space.params_of(tuned)
+            except ValueError as error:
+                raise ValueError(f"start_from[{index}]: {error}") from None
+            if params:
+                result.append(params)
+        return result
 
     @staticmethod
     def _check_optuna() -> None:

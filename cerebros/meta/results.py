@@ -63,7 +63,9 @@ def meta_leaderboard(study: Any, space: SearchSpace, metric: str, top: int | Non
     Columns: ``meta_trial`` (its number; the inner search is in ``meta_trial_<number>/``),
     ``state`` (complete, pruned, running, waiting: to be resumed, or failed), the metric
     (the inner search's best value; for a pruned meta-trial the best when it was stopped),
-    ``inner_trials`` (run so far), ``attempts`` (1 plus the times it was resumed), one column
+    ``inner_trials`` (run so far), ``attempts`` (1 plus the times it was resumed), ``origin``
+    ("start point": settings the meta-search asked to try, see ``start_from``; "sampled":
+    drawn by the sampler), one column
     per argument of each tuned dimension, ``wall_time_s`` (of its last attempt), ``trial``
     (the Optuna trial of its last attempt) and ``error``.  Completed meta-trials come first,
     best first, then pruned ones, then the rest.  ``attrs`` holds ``metric``, ``direction``,
@@ -95,13 +97,14 @@ def meta_leaderboard(study: Any, space: SearchSpace, metric: str, top: int | Non
             "meta_trial": number, "state": _STATE_NAMES.get(state, state), metric: value,
             "inner_trials": int(trial.user_attrs.get(studies.INNER_TRIALS, 0)),
             "attempts": attempts[number],
+            "origin": "start point" if studies.START_POINT in trial.user_attrs else "sampled",
             **{argument: settings.get(argument) for argument in tuned},
             "wall_time_s": (end - start).total_seconds() if start and end else math.nan,
             "trial": trial.number, "error": trial.user_attrs.get(studies.ERROR),
             "_order": _STATE_ORDER.get(state, 5),
         })
         curves[number] = sorted(trial.intermediate_values.items())
-    columns = ["meta_trial", "state", metric, "inner_trials", "attempts", *tuned,
+    columns = ["meta_trial", "state", metric, "inner_trials", "attempts", "origin", *tuned,
                "wall_time_s", "trial", "error"]
     board = pd.DataFrame(rows, columns=[*columns, "_order"])
     key = board[metric] if direction == "minimize" else -board[metric]

@@ -33,7 +33,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Protocol
 
-__all__ = ["Range", "Choice", "Fixed", "Dimension", "DIMENSIONS", "DEFAULT_SPACE", "SearchSpace"]
+__all__ = ["Range", "Choice", "Fixed", "Dimension", "DIMENSIONS", "DEFAULT_SPACE",
+           "README_SETTINGS", "SearchSpace"]
 
 _AFFINITY = "predecessor_level_connection_affinity_factor_"
 
@@ -149,6 +150,21 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
 DEFAULT_SPACE: dict[str, Any] = {name: d.default for name, d in DIMENSIONS.items()
                                  if d.default is not None}
 """The dimensions tuned when the user's space does not name them, and their values."""
+
+README_SETTINGS: dict[str, Any] = {
+    "minimum_levels": 2, "maximum_levels": 7,
+    "minimum_units_per_level": 1, "maximum_units_per_level": 4,
+    "minimum_neurons_per_unit": 1, "maximum_neurons_per_unit": 4,
+    "minimum_skip_connection_depth": 1, "maximum_skip_connection_depth": 7,
+    _AFFINITY + "first": 15.0313, _AFFINITY + "first_rounding_rule": "ceil",
+    _AFFINITY + "main": 10.046, _AFFINITY + "main_rounding_rule": "ceil",
+    "max_consecutive_lateral_connections": 23, "gate_after_n_lateral_connections": 3,
+    "p_lateral_connection": 0.19668, "num_lateral_connection_tries_per_unit": 20,
+    "activation": "elu", "learning_rate": 0.0664, "batch_size": 93,
+}
+"""The original README's values of the default space's search arguments ("approximately
+the optima discovered in a Bayesian tuning study" on Ames): the meta-search's default
+starting point (``MetaSearch(start_from="readme")``)."""
 
 ARGUMENT_DIMENSION = {argument: d.name for d in DIMENSIONS.values() for argument in d.arguments}
 """The dimension that sets each search argument."""
@@ -444,3 +460,36 @@ class SearchSpace:
                                      f"[{spec.low}, {spec.high}].")
                 params[name] = value
         return params
+
+    def params_near(self, arguments: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The Optuna parameters closest to the search ``arguments`` (a lenient
+        :meth:`params_of`, for a default starting point): a number outside a tuned range is
+        moved to the range's nearest end; a tuned dimension whose value the space does not
+        offer (an option it lacks, a pair or value not given) is left to the sampler, as are
+        fixed dimensions and arguments the space does not set.
+
+        Returns the parameters and the names of the tuned dimensions left to the sampler.
+        """
+        params: dict[str, Any] = {}
+        left: list[str] = []
+        for name, spec in self._specs.items():
+            if isinstance(spec, Fixed):
+                continue
+            dimension = DIMENSIONS[name]
+            given = [arguments.get(a) for a in dimension.arguments]
+            if isinstance(spec, Choice):
+                if given[0] in spec.options:
+                    params[name] = given[0]
+                else:
+                    left.append(name)
+                continue
+            if not all(_is_number(value) for value in given):
+                left.append(name)
+                continue
+            low, high = (min(max(value, spec.low), spec.high) for value in (given[0], given[-1]))
+            if dimension.kind == "pair":
+                params[f"minimum_{name}"] = int(low)
+                params[f"{name}_width"] = int(max(high, low) - low)
+            else:
+                params[name] = int(low) if dimension.kind == "int" else float(low)
+        return params, left

@@ -19,6 +19,12 @@ process to ask for work takes it first and resumes its inner search in the same 
   have a lower number, so processes that ask at the same time agree on who runs and the
   study ends with exactly ``n_meta_trials``; an attempt beyond the budget is released
   without a retry.
+* Start points (settings the meta-search asks to try first, e.g. the README's) are enqueued
+  with ``cerebros:start_point`` = their index when a process finds the study empty (for a
+  SQLite file, under its file lock).  Processes on several machines opening a new study at
+  once may both enqueue them; a fresh attempt of start point ``k`` is kept only if no trial
+  with a lower number is start point ``k`` too, and released without a retry otherwise, so
+  each start point runs once.
 
 Optuna is imported only inside the functions that need it.
 """
@@ -37,7 +43,7 @@ from typing import Any, Iterator
 
 __all__ = ["open_storage", "open_study", "mask_url", "StudyManifestError", "META_TRIAL",
            "RELEASED", "INNER_TRIALS", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
-           "MANIFEST_KEY", "counted", "released", "meta_number", "claim", "release",
+           "MANIFEST_KEY", "START_POINT", "counted", "enqueue_start_points", "released", "meta_number", "claim", "release",
            "release_stale", "heartbeat"]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +56,7 @@ OWNER = "cerebros:owner"
 HEARTBEAT = "cerebros:heartbeat"
 ERROR = "cerebros:error"
 MANIFEST_KEY = "cerebros:meta_search"
+START_POINT = "cerebros:start_point"
 """Study user attribute holding the meta-search's manifest (space, direction, inner settings)."""
 
 _SQLITE_TIMEOUT_S = 120
@@ -125,7 +132,8 @@ def open_storage(url: str):
 
 @contextlib.contextmanager
 def _creation_lock(url: str) -> Iterator[None]:
-    """For a SQLite file URL, hold ``<file>.lock`` while its tables may be created."""
+    """For a SQLite file URL, hold ``<file>.lock`` while its tables may be created (or its
+    start points enqueued)."""
     prefix = "sqlite:///"
     path = url[len(prefix):].split("?", 1)[0] if url.startswith(prefix) else ""
     if not path or path == ":memory:" or not Path(path).parent.is_dir():
@@ -281,7 +289,7 @@ def release(study: Any, trial: Any, reason: str, retry: bool = True) -> bool:
         return True
     frozen = storage.get_trial(trial_id)
     attrs = {k: v for k, v in frozen.user_attrs.items()
-             if k in (META_TRIAL, INNER_TRIALS, INNER_PROJECT)}
+             if k in (META_TRIAL, INNER_TRIALS, INNER_PROJECT, START_POINT)}
     attrs[META_TRIAL] = meta_number(frozen)
     study.add_trial(optuna.trial.create_trial(
         state=TrialState.WAITING, params=frozen.params, distributions=frozen.distributions,
@@ -311,9 +319,34 @@ def release_stale(study: Any, grace_s: float) -> list[int]:
     return done
 
 
+def enqueue_start_points(study: Any, url: str, points: list[dict[str, Any]]) -> int:
+    """Enqueue Optuna parameters ``points`` as start points if the study holds no trial
+    yet; return how many were enqueued."""
+    if not points:
+        return 0
+    with _creation_lock(url):
+        if study.get_trials(deepcopy=False):
+            return 0
+        with _quiet_optuna():
+            for index, params in enumerate(points):
+                study.enqueue_trial(params, user_attrs={START_POINT: index})
+    return len(points)
+
+
+def _repeated_start_point(study: Any, frozen: Any) -> bool:
+    """Whether ``frozen`` is a first attempt of a start point that a trial with a lower
+    number holds too (another process enqueued it at the same time)."""
+    point = frozen.user_attrs.get(START_POINT)
+    if point is None or META_TRIAL in frozen.user_attrs:
+        return False
+    return any(other.number < frozen.number and other.user_attrs.get(START_POINT) == point
+               for other in study.get_trials(deepcopy=False))
+
+
 def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
           max_inner_trials: int | None = None):
-    """Ask Optuna for an attempt (a WAITING retry first) and keep it if the budget allows.
+    """Ask Optuna for an attempt (a WAITING retry or start point first) and keep it if the
+    budget allows.
 
     Returns the ``optuna.Trial``, with ``cerebros:meta_trial`` and ``cerebros:owner`` set, or
     None when the budget is spent (the extra attempt is then released without a retry).
@@ -324,9 +357,13 @@ def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
     waiting = any(t.state == TrialState.WAITING for t in trials)
     if not waiting and len({meta_number(t) for t in trials if counted(t)}) >= n_meta_trials:
         return None  # spent: ask for no attempt that would only be released
-    with _quiet_optuna():
-        trial = study.ask()
-    frozen = _storage_of(study).get_trial(trial._trial_id)  # noqa: SLF001
+    while True:
+        with _quiet_optuna():
+            trial = study.ask()
+        frozen = _storage_of(study).get_trial(trial._trial_id)  # noqa: SLF001
+        if not _repeated_start_point(study, frozen):
+            break
+        release(study, trial, "start point already enqueued", retry=False)
     number = meta_number(frozen)
     earlier = {}
     for other in study.get_trials(deepcopy=False):
