@@ -643,7 +643,7 @@ def _start_from(value: str) -> Any:
 def _short_leaderboard(board: "pd.DataFrame") -> "pd.DataFrame":
     """The leaderboard's main columns, each pair of minimum/maximum columns as one "a-b"."""
     metric = board.attrs["metric"]
-    shown = board[["meta_trial", "state", metric, "inner_trials", "attempts"]].copy()
+    shown = board[["meta_trial", "state", metric, "inner_trials", "attempts", "origin"]].copy()
     for name in ("levels", "units_per_level", "neurons_per_unit"):
         low, high = f"minimum_{name}", f"maximum_{name}"
         if low in board.columns:
