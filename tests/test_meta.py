@@ -205,7 +205,8 @@ def pruned_meta(tmp_path_factory):
     (learning rate 1e-6: it cannot move off its start in one epoch)."""
     project = tmp_path_factory.mktemp("pruning") / "meta"
     meta = MetaSearch(project, {**TINY, "learning_rate": Range(1e-7, 0.1)}, n_meta_trials=2,
-                      start_from=None, pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
+                      start_from=None,
+                      pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
                       **inner(number_of_architecture_moities_to_try=3, epochs=3))
     point = dict(minimum_levels=2, maximum_levels=2, minimum_units_per_level=1,
                  maximum_units_per_level=1, minimum_neurons_per_unit=2,

@@ -19,5 +19,5 @@ from cerebros.meta.space import (DEFAULT_SPACE, DIMENSIONS, README_SETTINGS, Cho
                                   SearchSpace)
 
 __all__ = ["MetaSearch", "MetaConfig", "SearchSpace", "Range", "Choice", "Fixed", "DIMENSIONS",
-           "DEFAULT_SPACE", "README_SETTINGS", "load_meta_results", "is_meta_project", "META_MANIFEST_NAME",
-           "BEST_SETTINGS_NAME", "META_RESULTS_NAME"]
+           "DEFAULT_SPACE", "README_SETTINGS", "load_meta_results", "is_meta_project",
+           "META_MANIFEST_NAME", "BEST_SETTINGS_NAME", "META_RESULTS_NAME"]

@@ -43,8 +43,8 @@ from typing import Any, Iterator
 
 __all__ = ["open_storage", "open_study", "mask_url", "StudyManifestError", "META_TRIAL",
            "RELEASED", "INNER_TRIALS", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
-           "MANIFEST_KEY", "START_POINT", "counted", "enqueue_start_points", "released", "meta_number", "claim", "release",
-           "release_stale", "heartbeat"]
+           "MANIFEST_KEY", "START_POINT", "counted", "released", "meta_number", "claim",
+           "release", "release_stale", "heartbeat", "enqueue_start_points"]
 
 logger = logging.getLogger(__name__)
 
