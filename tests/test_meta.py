@@ -297,6 +297,22 @@ def test_a_new_study_tries_the_readme_settings_first_and_only_once(tmp_path):
     assert len(again.study.get_trials()) == 3, "the rerun enqueued no second start point"
 
 
+def test_tpe_starts_up_at_random_for_a_quarter_of_the_meta_trials_the_budgets_allow(tmp_path):
+    def startup(**budget):
+        # Project names holding URL syntax: the default SQLite study must land inside them.
+        project = tmp_path / f"{budget} ?#%"
+        meta = MetaSearch(project, TINY, **budget,
+                          **inner(number_of_architecture_moities_to_try=2))
+        assert (project / "meta_study.db").is_file() and len(list(tmp_path.rglob("*.db"))) == \
+            len(list(tmp_path.iterdir())), "one study per project, in the project"
+        return meta._sampler(0)._n_startup_trials
+
+    assert startup(n_meta_trials=100) == 10
+    assert startup(n_meta_trials=100, max_inner_trials=40) == 5, "20 meta-trials of 2"
+    assert startup(n_meta_trials=12, max_inner_trials=1000) == 3
+    assert startup(n_meta_trials=100, max_inner_trials=10) == 2
+
+
 def test_a_start_point_enqueued_twice_by_racing_machines_runs_once(tmp_path, pruned_meta):
     best = json.loads((pruned_meta[0].root / "best_settings.json").read_text())
     meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=2, start_from=best, **inner())

@@ -57,8 +57,12 @@ def inner_project_name(number: int) -> str:
 
 
 def default_storage(project: str | Path) -> str:
-    """The SQLAlchemy URL of the default study database, a SQLite file in ``project``."""
-    return f"sqlite:///{(Path(project) / STUDY_DB_NAME).resolve()}"
+    """The SQLAlchemy URL of the default study database, a SQLite file in ``project``
+    (characters such as ``?``, ``#``, ``%`` and ``{`` in its path escaped)."""
+    from sqlalchemy.engine import URL
+
+    database = str((Path(project) / STUDY_DB_NAME).resolve())
+    return URL.create("sqlite", database=database).render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,9 @@ class MetaSearch:
     study_name : str, optional
         Default: the project directory's name.
     sampler : {"tpe", "random"} or optuna sampler
-        "tpe": multivariate TPE; each meta-trial's sampler is seeded with (``meta_seed``, its
+        "tpe": multivariate TPE, after a random start-up of a quarter of the meta-trials the
+        budgets allow (2 to 10; ``max_inner_trials`` // the inner budget, if smaller than
+        ``n_meta_trials``); each meta-trial's sampler is seeded with (``meta_seed``, its
         number), so processes sharing a study draw different settings.
     pruner : {"median", "halving", "none"} or optuna pruner
         "median": ``MedianPruner`` once 2 meta-trials completed, after a third of the inner
@@ -350,7 +356,10 @@ class MetaSearch:
         seed = int(np.random.default_rng([self.config.meta_seed, number]).integers(2**31 - 1))
         if sampler == "random":
             return optuna.samplers.RandomSampler(seed=seed)
-        startup = min(10, max(2, self.config.n_meta_trials // 4))
+        expected = self.config.n_meta_trials  # meta-trials the budgets allow
+        if self.config.max_inner_trials is not None:
+            expected = min(expected, max(1, self.config.max_inner_trials // self.inner_budget))
+        startup = min(10, max(2, expected // 4))
         with studies._quiet_optuna(), _no_optuna_warnings():
             return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup,
                                               multivariate=True,

@@ -134,8 +134,14 @@ def open_storage(url: str):
 def _creation_lock(url: str) -> Iterator[None]:
     """For a SQLite file URL, hold ``<file>.lock`` while its tables may be created (or its
     start points enqueued)."""
-    prefix = "sqlite:///"
-    path = url[len(prefix):].split("?", 1)[0] if url.startswith(prefix) else ""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - a malformed URL: opening it reports the error
+        parsed = None
+    sqlite = parsed is not None and parsed.get_backend_name() == "sqlite"
+    path = (parsed.database or "") if sqlite else ""
     if not path or path == ":memory:" or not Path(path).parent.is_dir():
         yield
         return
