@@ -361,8 +361,8 @@ def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(t
     second = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, **arguments)
     assert second.run() is not None
     board = second.results_summary()
-    assert board[["meta_trial", "state", "inner_trials", "attempts"]].values.tolist() == [
-        [0, "complete", 3, 2]]
+    assert board[["meta_trial", "state", "inner_trials", "attempts", "origin"]].values.tolist() \
+        == [[0, "complete", 3, 2, "start point"]], "the resumed start point is still one"
     rows = pd.read_csv(oracle)
     assert sorted(rows["trial_number"]) == [0, 1, 2] and rows["started_at"].iloc[0] == started[0]
 
