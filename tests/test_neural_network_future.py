@@ -1,6 +1,7 @@
 """NeuralNetworkFuture: spec → plan → Keras model, with the original's API."""
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -259,3 +260,21 @@ def test_bad_input_raises_a_clear_value_error(override, message):
 def test_wiring_config_validates_at_construction():
     with pytest.raises(ValueError, match="num_lateral_connection_tries_per_unit"):
         WiringConfig(num_lateral_connection_tries_per_unit=-1)
+
+
+def double(x):
+    return 2 * x
+
+
+def test_a_lambda_activation_warns_that_a_saved_model_will_not_load(caplog):
+    spec = {"0": [{"3": InputUnit}], "1": [{"2": DenseUnit}], "2": [{"1": FinalDenseUnit}]}
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        NeuralNetworkFuture(input_shapes=[(3,)], output_shapes=[1], neural_network_spec=spec,
+                            activation=double, gate_activation_function="sigmoid")
+    assert not [r for r in caplog.records if "cannot be loaded" in r.getMessage()]
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        NeuralNetworkFuture(input_shapes=[(3,)], output_shapes=[1], neural_network_spec=spec,
+                            activation=lambda x: 2 * x)
+    warned = [r.getMessage() for r in caplog.records if "cannot be loaded" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith("activation must be") and "lambda" in \
+        warned[0]

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import keras
 import numpy as np
 
+from cerebros.callables import check_referable
 from cerebros.checks import check_choice, check_number, check_random_state
 from cerebros.compilation import compile_model, dtype_name
 from cerebros.config import WIRING_DEFAULTS as _W
@@ -112,6 +113,8 @@ class NeuralNetworkFuture:
         check_choice("merging_strategy", merging_strategy, MERGING_STRATEGIES)
         check_choice("jit_compile", jit_compile, (None, True, False, "auto"))
         check_number("learning_rate", learning_rate, 0.0, low_open=True)
+        _warn_unsaveable(activation=activation, final_activation=final_activation,
+                         gate_activation_function=gate_activation_function)
         self.spec: NetworkSpec = parse_spec(neural_network_spec, input_shapes, output_shapes)
         self.input_shapes = list(input_shapes)
         self.output_shapes = list(output_shapes)
@@ -224,3 +227,14 @@ class NeuralNetworkFuture:
 
         return plan_graph(self.to_dict(), path or self.model_graph_file, title=self.name)
 
+
+def _warn_unsaveable(**functions: Any) -> None:
+    """Warn about each function that a saved model cannot refer to (a lambda, a function
+    defined inside another function): the network builds and trains, but Keras cannot load
+    a ``.keras`` file of it back.  (A search refuses them: it saves every trial's model.)"""
+    for name, function in functions.items():
+        try:
+            check_referable(name, function)
+        except ValueError as error:
+            logger.warning("%s The network trains, but a model saved from it cannot be loaded "
+                           "back.", error)
