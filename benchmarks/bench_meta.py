@@ -9,9 +9,9 @@ searches get the same budget of inner trials, ``M × K`` (default 5 × 7 = 35):
 * ``meta-search``: :class:`cerebros.meta.MetaSearch` over the default space, every meta-trial
   a search with the README's other arguments and ``K`` trials, budget
   ``max_inner_trials = M × K`` (so pruned meta-trials leave room for more meta-trials; at most
-  ``M × K`` meta-trials), median pruner, TPE sampler, and its default start point: the first
-  meta-trial uses the README's settings (``start_from="readme"``);
-* ``meta-search, no start point``: the same with ``start_from=None`` (every meta-trial drawn).
+  ``M × K`` meta-trials), median pruner, TPE sampler, every meta-trial drawn;
+* ``meta-search from the README settings``: the same with ``start_from="readme"`` (its
+  first meta-trial uses the README's settings).
 
 Both pick their best network by the validation RMSE (the last 35 % of the search rows), so
 the selection pressure is the same; the test rows are used once, at the end, on the best
@@ -55,7 +55,7 @@ from bench_quality import DATASETS, SEED_BASE, rmse  # noqa: E402
 VARIANTS: dict[str, dict[str, Any] | None] = {
     "README settings": None,  # one search, not a meta-search
     "meta-search": {},  # MetaSearch's defaults
-    "meta-search, no start point": {"start_from": None},
+    "meta-search from the README settings": {"start_from": "readme"},
 }
 """The compared searches: MetaSearch's options for each meta-search variant."""
 

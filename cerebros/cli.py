@@ -199,9 +199,9 @@ def _add_tune_options(parser: argparse.ArgumentParser) -> None:
                         help="a JSON file of the ranges to tune, e.g. {\"learning_rate\": "
                              "{\"low\": 0.001, \"high\": 0.1}, \"activation\": {\"choices\": "
                              "[\"elu\", \"relu\"]}, \"batch_size\": 64} (see the README)")
-    parser.add_argument("--start-from", default="readme", metavar="readme|none|JSON",
-                        help="settings a new study tries first: the original README's tuned "
-                             "settings (default), none, or a JSON file of settings (an object, "
+    parser.add_argument("--start-from", default="none", metavar="none|readme|JSON",
+                        help="settings a new study tries first: none (default), the original "
+                             "README's tuned settings, or a JSON file of settings (an object, "
                              "e.g. an earlier study's best_settings.json, or a list of them)")
     parser.add_argument("--max-inner-trials", type=_bounded_int(1), default=None, metavar="N",
                         help="also stop starting meta-trials once the study's inner trials "

@@ -205,7 +205,6 @@ def pruned_meta(tmp_path_factory):
     (learning rate 1e-6: it cannot move off its start in one epoch)."""
     project = tmp_path_factory.mktemp("pruning") / "meta"
     meta = MetaSearch(project, {**TINY, "learning_rate": Range(1e-7, 0.1)}, n_meta_trials=2,
-                      start_from=None,
                       pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0),
                       **inner(number_of_architecture_moities_to_try=3, epochs=3))
     point = dict(minimum_levels=2, maximum_levels=2, minimum_units_per_level=1,
@@ -280,10 +279,10 @@ def test_the_report_of_a_meta_search_shows_its_study_then_the_best_search(pruned
         browser.close()
 
 
-def test_a_new_study_tries_the_readme_settings_first_and_only_once(tmp_path):
-    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=2, **inner())
+def test_a_new_study_started_from_the_readme_settings_tries_them_first_and_once(tmp_path):
+    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=2, start_from="readme", **inner())
     meta.run()
-    again = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=3, **inner())
+    again = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=3, start_from="readme", **inner())
     again.run()
     board = again.results_summary().set_index("meta_trial").sort_index()
     assert board["origin"].tolist() == ["start point", "sampled", "sampled"]
@@ -330,7 +329,7 @@ def test_a_start_point_enqueued_twice_by_racing_machines_runs_once(tmp_path, pru
                                                                     "meta_trial_0002"]
 
 
-def test_the_cli_takes_a_start_point_file_or_none(csv_file, tmp_path, capsys):
+def test_the_cli_takes_a_start_point_file_or_the_readme_settings(csv_file, tmp_path, capsys):
     bad = tmp_path / "start.json"
     bad.write_text(json.dumps({"learning_rate": 7.0}))
     code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "p"),
@@ -343,14 +342,15 @@ def test_the_cli_takes_a_start_point_file_or_none(csv_file, tmp_path, capsys):
     assert not list((tmp_path / "p").glob("meta_trial_*"))
     code = cli.main(["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "q"),
                      "--space", str(csv_file.parent / "space.json"), "--epochs", "1",
-                     "--trials", "1", "--meta-trials", "1", "--start-from", "none"])
-    assert code == 0 and "origin" in capsys.readouterr().out
-    assert load_meta_results(tmp_path / "q")["origin"].tolist() == ["sampled"]
+                     "--trials", "1", "--meta-trials", "1", "--start-from", "readme"])
+    assert code == 0 and "start point" in capsys.readouterr().out
+    assert load_meta_results(tmp_path / "q")["learning_rate"].tolist() == [0.0664]
 
 
 def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(tmp_path):
     arguments = inner(number_of_architecture_moities_to_try=3)
-    first = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, timeout_s=0.5, **arguments)
+    first = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, timeout_s=0.5,
+                       start_from="readme", **arguments)
     assert first.run() is None, "stopped after its first inner trial, nothing completed"
     oracle = tmp_path / "meta" / "meta_trial_0000" / "oracle.csv"
     started = pd.read_csv(oracle)["started_at"].tolist()
@@ -442,7 +442,8 @@ def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(c
 @pytest.mark.slow
 def test_two_tune_processes_share_one_study_without_duplicates_or_losses(csv_file, tmp_path):
     project = tmp_path / "shared"
-    command = tune_command(csv_file, project, "--trials", "1", "--meta-trials", "4")
+    command = tune_command(csv_file, project, "--trials", "1", "--meta-trials", "4",
+                           "--start-from", "readme")
     # The first command also starts a worker process of its own (--workers 2): three
     # processes on one study; a worker's lines are not printed.
     processes = [subprocess.Popen(command + extra, cwd=tmp_path, env=env(),

@@ -196,16 +196,16 @@ class MetaSearch:
     timeout_s : float, optional
         Wall-time budget of this call to :meth:`run`: no meta-trial starts after it, and the
         running one stops at its next inner trial, to be resumed by the next run.
-    start_from : "readme", mapping, list of mappings or None
+    start_from : None, "readme", mapping or list of mappings
         Settings that the first meta-trials of a new study try before the sampler draws
-        (Optuna's enqueued trials).  ``"readme"`` (default): the original README's tuned
-        settings (:data:`~cerebros.meta.space.README_SETTINGS`), each number moved into the
-        space's range and each dimension whose value the space does not offer left to the
-        sampler.  A mapping of search arguments (e.g. an earlier study's
-        ``best_settings.json``; arguments the space does not set are ignored), or a list of
-        them: each checked against the space before any work.  None: every meta-trial
-        sampled.  A study that already holds meta-trials is not given them again; add
-        settings to it with :meth:`enqueue`.
+        (Optuna's enqueued trials).  None (default): every meta-trial sampled.
+        ``"readme"``: the original README's tuned settings
+        (:data:`~cerebros.meta.space.README_SETTINGS`), each number moved into the space's
+        range and each dimension whose value the space does not offer left to the sampler.
+        A mapping of search arguments (e.g. an earlier study's ``best_settings.json``;
+        arguments the space does not set are ignored), or a list of them: each checked
+        against the space before any work.  A study that already holds meta-trials is not
+        given them again; add settings to it with :meth:`enqueue`.
     heartbeat_s, grace_s : float
         A running meta-trial records a heartbeat every ``heartbeat_s`` seconds; one silent
         for ``grace_s`` is taken as dead and resumed by another process.
@@ -226,7 +226,7 @@ class MetaSearch:
                  n_meta_trials: int = 20, storage: str | None = None,
                  study_name: str | None = None, sampler: Any = "tpe", pruner: Any = "median",
                  meta_seed: int = 0, max_inner_trials: int | None = None,
-                 timeout_s: float | None = None, start_from: Any = "readme",
+                 timeout_s: float | None = None, start_from: Any = None,
                  heartbeat_s: float = 30.0, grace_s: float = 300.0,
                  **search_arguments: Any) -> None:
         if not isinstance(project_name, (str, Path)) or not str(project_name).strip():
