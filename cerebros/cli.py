@@ -490,6 +490,8 @@ def _format_leaderboard(board: "pd.DataFrame") -> str:
     metric = board.attrs["metric"]
     columns = [c for c in _LEADERBOARD_COLUMNS if c in board.columns]
     columns.insert(columns.index("status") + 1, metric)
+    if "attempt" in board.columns and (board["attempt"].fillna(1) > 1).any():
+        columns.insert(columns.index("status") + 1, "attempt")  # a retried trial is 2
     shown = board[columns].rename(columns=_SHORT_NAMES)
     text = shown.to_string(index=False, na_rep="-", float_format=_number,
                            formatters={"wall_time_s": _seconds})

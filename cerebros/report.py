@@ -265,6 +265,7 @@ _BOARD_COLUMNS = (
     ("vertical", "connections_vertical", True), ("lateral", "connections_lateral", True),
     ("gated", "connections_gated", True), ("parameters", "n_params", True),
     ("wall time (s)", "wall_time_s", True), ("generation", "generation", True),
+    ("attempt", "attempt", True),
 )
 
 

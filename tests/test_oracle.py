@@ -19,6 +19,7 @@ import pytest
 
 from cerebros.checks import check_direction
 from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS, Oracle, TrialRecord, now_iso
+from cerebros import cli
 from cerebros.ranking import SUMMARY_COLUMNS, rank_trials
 from cerebros.project import (ProjectDir, read_unit_weights, trial_stem, write_bytes_atomic,
                               write_json_atomic, write_unit_weights)
@@ -477,6 +478,12 @@ def test_only_a_transient_failure_is_retried_and_only_once(tmp_path):
     assert frame.set_index("trial_number").attempt.loc[0] == 2
     board = rank_trials(frame, "val_loss", "min").set_index("trial_number")
     assert board.attempt.to_dict() == {0: 2, 1: 1, 2: 1, 3: 1}, "the leaderboard shows it too"
+    shown = board.reset_index()
+    shown.attrs["metric"] = "best_value"
+    lines = cli._format_leaderboard(shown).splitlines()
+    assert lines[0].split()[:4] == ["trial", "subtrial", "status", "attempt"]
+    assert {int(line.split()[0]): line.split()[3] for line in lines[1:5]} == {
+        0: "2", 1: "1", 2: "1", 3: "1"}, "cerebros show prints attempts when one was retried"
     assert oracle.retriable() == {(2, 0)}, "a second transient failure is final"
     with pytest.raises(ValueError, match="already recorded"):
         oracle.record(dataclasses.replace(retry, attempt=3))

@@ -95,6 +95,7 @@ def test_the_page_renders_one_leaderboard_row_per_trial(page, board):
     rows = page.evaluate("document.querySelectorAll('#leaderboard-table tbody tr').length")
     assert rows == len(board) == 3
     assert [int(float(t)) for t in column(page, "trial")] == board["trial_number"].tolist()
+    assert [int(float(t)) for t in column(page, "attempt")] == board["attempt"].tolist()
     assert page.evaluate("document.title") == "Cerebros report: houses"
     sections = page.evaluate("Array.from(document.querySelectorAll('section')).map(s => s.id)")
     assert sections == ["leaderboard", "plots", "graphs", "generations", "failures", "settings"]
