@@ -2,12 +2,15 @@
 
 Each worker has a private duplex pipe: the driver sends it one task at a time (pickled with
 cloudpickle, so callbacks and functions defined in ``__main__`` or a notebook travel by
-value) and it answers with the trial's outcome.  Nothing is shared between workers, so a
-worker killed at any moment (mid-trial, or half-way through writing a large result) costs
-only its own trial: the driver sees its pipe close or its process end, records the trial
-as failed with a transient ``WorkerDied`` error, and starts a fresh worker.  A trial that
-runs longer than ``trial_timeout_s`` has its worker killed and replaced the same way
-(error ``TrialTimeout``).
+value) and it answers with the trial's outcome.  A reader thread per worker receives its
+messages and hands them to the driver's loop through one queue, so a worker that stops
+half-way through a message (SIGSTOP, a debugger) blocks only its own reader, never the
+driver.  Nothing is shared between workers, so a worker killed at any moment (mid-trial,
+or half-way through writing a large result) costs only its own trial: its reader sees the
+pipe close, the driver records the trial as failed with a transient ``WorkerDied`` error,
+and starts a fresh worker.  A trial that runs longer than ``trial_timeout_s`` (stopped
+mid-message included) has its worker killed and replaced the same way (error
+``TrialTimeout``).
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import logging
 import multiprocessing as mp
 import os
 import pickle
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from typing import Any, Iterable, Iterator
 
 import cloudpickle
@@ -79,6 +82,16 @@ class _Worker:
     ready: bool = False
     index: int | None = None
     started: float = field(default=0.0)
+    reader: threading.Thread | None = None
+
+
+def _read(worker: _Worker, inbox: "queue.SimpleQueue[tuple[_Worker, bytes | None]]") -> None:
+    """Put each whole message of ``worker`` in ``inbox``, then None once its pipe closes."""
+    try:
+        while True:
+            inbox.put((worker, worker.conn.recv_bytes()))
+    except (EOFError, OSError):
+        inbox.put((worker, None))
 
 
 class ProcessExecutor:
@@ -103,6 +116,7 @@ class ProcessExecutor:
         self.trial_timeout_s = trial_timeout_s
         self._context = mp.get_context("spawn")
         self._workers: list[_Worker] = []
+        self._inbox: queue.SimpleQueue[tuple[_Worker, bytes | None]] = queue.SimpleQueue()
         self._startup_deaths = 0
         self.max_startup_deaths = max(3, self.n_workers)
 
@@ -112,7 +126,11 @@ class ProcessExecutor:
             target=_worker_main, args=(data, self.threads, theirs, os.getpid()), daemon=True)
         process.start()
         theirs.close()  # only the worker holds its end: its death closes the pipe for us
-        self._workers.append(_Worker(process, ours))
+        worker = _Worker(process, ours)
+        worker.reader = threading.Thread(target=_read, args=(worker, self._inbox), daemon=True,
+                                         name=f"cerebros-worker-{process.pid}-reader")
+        worker.reader.start()
+        self._workers.append(worker)
 
     def run(self, tasks: Iterable[TrialTask], data: PreparedData) -> Iterator[TrialOutcome]:
         task_list = list(tasks)
@@ -126,12 +144,13 @@ class ProcessExecutor:
         try:
             while pending:
                 self._assign(todo, payloads)
-                by_handle = {w.conn: w for w in self._workers}
-                by_handle.update({w.process.sentinel: w for w in self._workers})
-                for handle in wait(list(by_handle), timeout=self._wait_seconds()):
-                    worker = by_handle[handle]
-                    if worker in self._workers:
-                        yield from self._serve(worker, task_list, pending)
+                try:
+                    message = self._inbox.get(timeout=self._wait_seconds())
+                    while True:
+                        yield from self._serve(*message, task_list, pending)
+                        message = self._inbox.get_nowait()
+                except queue.Empty:
+                    pass
                 yield from self._stop_overdue(task_list, pending)
                 missing = min(self.n_workers, len(pending)) - len(self._workers)
                 for _ in range(max(0, missing)):
@@ -158,24 +177,26 @@ class ProcessExecutor:
                      for w in self._workers if w.index is not None]
         return max(0.0, min([self.poll_seconds, *deadlines]))
 
-    def _serve(self, worker: _Worker, task_list: list[TrialTask],
+    def _serve(self, worker: _Worker, message: bytes | None, task_list: list[TrialTask],
                pending: set[int]) -> Iterator[TrialOutcome]:
-        """Read every whole message the worker has sent; if its pipe or process is gone,
-        report its trial as failed and drop it."""
+        """Act on one message of ``worker`` (None: its pipe closed, possibly half-way
+        through a message): mark it ready, yield its trial's outcome, or report its trial as
+        failed and drop it.  Messages of a worker already dropped are ignored."""
+        if worker not in self._workers:
+            return
         try:
-            while worker.conn.poll():
-                kind, value = pickle.loads(worker.conn.recv_bytes())
-                if kind == _READY:
-                    worker.ready = True
-                elif worker.index is not None:
-                    pending.discard(worker.index)
-                    worker.index = None
-                    yield value
-            if worker.process.is_alive():
-                return
-        except (EOFError, OSError, pickle.UnpicklingError):
-            pass  # the pipe closed, possibly half-way through a message
-        yield from self._drop(worker, task_list, pending, None)
+            kind, value = pickle.loads(message) if message is not None else (None, None)
+        except pickle.UnpicklingError:
+            kind = None
+        if kind == _READY:
+            worker.ready = True
+        elif kind == _DONE:
+            if worker.index is not None:
+                pending.discard(worker.index)
+                worker.index = None
+                yield value
+        else:
+            yield from self._drop(worker, task_list, pending, None)
 
     def _stop_overdue(self, task_list: list[TrialTask],
                       pending: set[int]) -> Iterator[TrialOutcome]:
@@ -195,8 +216,7 @@ class ProcessExecutor:
         self._workers.remove(worker)
         if worker.process.is_alive():
             worker.process.kill()
-        worker.process.join(timeout=10)
-        worker.conn.close()
+        self._release(worker)
         code = worker.process.exitcode
         if error is None:
             logger.warning("worker %s exited with code %s", worker.process.pid, code)
@@ -219,12 +239,24 @@ class ProcessExecutor:
                 "(each spawned worker re-runs the script's top level), and the workers' "
                 "Python must import cerebros; backend='inline' shows the error itself.")
 
+    @staticmethod
+    def _release(worker: _Worker) -> None:
+        """Wait for a stopping worker's process and its reader (which sees the pipe close
+        as the process ends), then close the driver's end of the pipe."""
+        worker.process.join(timeout=10)
+        if worker.process.is_alive():  # ignored terminate(): a stopped process, say
+            worker.process.kill()
+            worker.process.join(timeout=10)
+        if worker.reader is not None:
+            worker.reader.join(timeout=10)
+        if worker.reader is None or not worker.reader.is_alive():
+            worker.conn.close()  # a reader still blocked keeps it: never close under it
+
     def close(self) -> None:
         """Stop all workers."""
         for worker in self._workers:
             if worker.process.is_alive():
                 worker.process.terminate()
         for worker in self._workers:
-            worker.process.join(timeout=10)
-            worker.conn.close()
+            self._release(worker)
         self._workers.clear()

@@ -1,5 +1,6 @@
 """Parallel trials in a real process pool (Ray: test_ray_executor.py)."""
 
+import signal
 import subprocess
 import sys
 import time
@@ -46,44 +47,49 @@ def test_process_pool_gives_the_inline_results(small_search, tmp_path):
 
 def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_retries_once(
         small_search, tmp_path):
-    """One pool, three ways to lose a worker: a trial running past trial_timeout_s (trial 0;
+    """One pool, four ways to lose a worker: a trial running past trial_timeout_s (trial 0;
     the limit is far above a normal trial's few seconds, so that a loaded machine does not
-    time out the others), SIGKILL in the middle of a batch (trial 1) and SIGKILL half-way
-    through sending a large result (trial 3).  Each costs only its own trial, a fresh worker
-    replaces it, and a resumed search trains exactly those three once more.  The overdue
-    trial is the first, so that the other worker runs every other trial while it waits."""
+    time out the others), SIGKILL in the middle of a batch (trial 1), SIGSTOP half-way
+    through sending a large result (trial 2: the driver must not wait on the half-sent
+    message; the timeout ends it) and SIGKILL half-way through sending one (trial 3).  Each
+    costs only its own trial, a fresh worker replaces it, and a resumed search trains
+    exactly those four once more.  The overdue trials come first, so that their waits
+    overlap each other and the other trials."""
     started = time.perf_counter()
     search = SimpleCerebrosRandomSearch(**small_search(
         number_of_architecture_moities_to_try=6, backend="process", n_workers=2,
+        max_consecutive_failed_trials=6,  # four trials fail, three of them early
         trial_timeout_s=45, callbacks=[SleepInTrial([0], seconds=600), KillWorkerOnTrial(1),
+                                       KillWhileSendingResult(2, signal.SIGSTOP),
                                        KillWhileSendingResult(3)]))
     search.run_random_search()
     assert time.perf_counter() - started < 400, "not the sleeping trial's 600 s"
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")
     status = frame.groupby("trial_number").status.first().to_dict()
-    assert status == {0: "failed", 1: "failed", 2: "completed", 3: "failed", 4: "completed",
+    assert status == {0: "failed", 1: "failed", 2: "failed", 3: "failed", 4: "completed",
                       5: "completed"}
     errors = frame.groupby("trial_number").error.first()
     died = "WorkerDied: the worker process running this trial exited with code -9"
     assert errors[1] == died and errors[3] == died
-    assert errors[0] == ("TrialTimeout: the trial ran longer than trial_timeout_s=45 s; its "
-                         "worker process was stopped")
+    overdue = ("TrialTimeout: the trial ran longer than trial_timeout_s=45 s; its worker "
+               "process was stopped")
+    assert errors[0] == overdue and errors[2] == overdue
     assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
     assert (frame.attempt == 1).all()
-    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 3
+    assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 2
 
-    # Resuming (inline, without the saboteurs) trains trials 0, 1 and 3 again, once each.
+    # Resuming (inline, without the saboteurs) trains trials 0 to 3 again, once each.
     resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=6,
                                                         trial_timeout_s=45))
     resumed.run_random_search()
     after = pd.read_csv(tmp_path / "project" / "oracle.csv")
-    kept = [2, 4, 5]
+    kept = [4, 5]
     pd.testing.assert_frame_equal(after[after.trial_number.isin(kept)].reset_index(drop=True),
                                   frame[frame.trial_number.isin(kept)].reset_index(drop=True),
                                   check_dtype=False)  # the failed rows' empty epochs are gone
     retried = after[~after.trial_number.isin(kept)]
     assert (retried.status == "completed").all() and (retried.attempt == 2).all()
-    assert retried.groupby("trial_number").size().to_dict() == {0: 2, 1: 2, 3: 2}, \
+    assert retried.groupby("trial_number").size().to_dict() == {0: 2, 1: 2, 2: 2, 3: 2}, \
         "one record (two epochs) per trial, the failed one replaced"
     assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 6
 

@@ -108,13 +108,14 @@ class FailTrialWith(keras.callbacks.Callback):
 
 
 class KillWhileSendingResult(keras.callbacks.Callback):
-    """Make the chosen trial's result large (a long padding entry in its history) and
-    SIGKILL its worker process while it is writing that result to the driver: a thread
-    watches the other threads' stacks for a ``send_bytes`` of more than a megabyte."""
+    """Make the chosen trial's result large (a long padding entry in its history) and send
+    its worker process ``signal_number`` (SIGKILL; SIGSTOP freezes it) while it is writing
+    that result to the driver: a thread watches the other threads' stacks for a
+    ``send_bytes`` of more than a megabyte."""
 
-    def __init__(self, trial):
+    def __init__(self, trial, signal_number=signal.SIGKILL):
         super().__init__()
-        self.trial = trial
+        self.trial, self.signal_number = trial, signal_number
 
     def on_train_end(self, logs=None):
         if trial_of(self.model) != self.trial:
@@ -132,7 +133,7 @@ class KillWhileSendingResult(keras.callbacks.Callback):
                     while thread != me and frame is not None:
                         if (frame.f_code.co_name == "_send_bytes"
                                 and frame.f_locals.get("n", 0) > 1_000_000):
-                            os.kill(os.getpid(), signal.SIGKILL)
+                            os.kill(os.getpid(), self.signal_number)
                         frame = frame.f_back
                 time.sleep(0.0001)
 
