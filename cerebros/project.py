@@ -5,8 +5,8 @@ A project directory holds everything a search leaves behind::
     <root>/
         oracle.csv              one row per epoch per trial (see :mod:`cerebros.oracle`)
         search_config.json      the manifest: the arguments the search was started with
-        models/                 tr_<trial>_subtrial_<sub>.keras (the trained model) and, for
-                                children that inherit weights, .npz (its units' weights)
+        models/                 tr_<trial>_subtrial_<sub>.keras (the trained model) and, when
+                                bred children inherit weights, .npz (its units' weights)
         model_architectures/    tr_<trial>_subtrial_<sub>.json
         model_graphs/           tr_<trial>_subtrial_<sub>.html
 
