@@ -24,6 +24,7 @@ _EXPORTS = {
     "cerebros.denseautomlstructuralcomponent.dense_automl_structural_component": (
         "DenseAutoMlStructuralComponent", "DenseLateralConnectivity"),
     "cerebros.ensemble": ("WeightedAverage", "average_models", "build_ensemble"),
+    "cerebros.inference": ("predict",),
     "cerebros.layers": ("FusedDenseUnit",),
     "cerebros.levels.levels": ("DenseLevel", "FinalDenseLevel", "InputLevel"),
     "cerebros.meta": ("MetaSearch",),

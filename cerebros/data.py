@@ -28,7 +28,7 @@ from cerebros.checks import check_bool, check_number
 from cerebros.spec import normalize_shapes
 
 __all__ = ["PreparedData", "prepare_data", "hash_based_split", "feature_bounds",
-           "target_scaling"]
+           "feature_scaling", "target_scaling"]
 
 logger = logging.getLogger(__name__)
 
@@ -464,6 +464,20 @@ def feature_bounds(x_train: Sequence[np.ndarray], quantile: float, margin: float
         width = high - low
         bounds.append(((low - margin * width).tolist(), (high + margin * width).tolist()))
     return tuple(bounds)
+
+
+def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tuple:
+    """Per-input ``(mean, scale)`` column vectors of the training rows, clipped to
+    ``bounds`` first when given (as the model clips them); float64, and a constant column
+    gets scale 1.  Runs in O(rows × columns)."""
+    pairs = []
+    for i, x in enumerate(x_train):
+        x64 = np.asarray(x, dtype="float64")
+        if bounds is not None:
+            x64 = np.clip(x64, bounds[i][0], bounds[i][1])
+        std = x64.std(axis=0)
+        pairs.append((x64.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()))
+    return tuple(pairs)
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool]) -> tuple | None:

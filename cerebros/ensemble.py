@@ -31,6 +31,7 @@ import keras
 import numpy as np
 
 from cerebros.checks import check_direction, check_int
+from cerebros.inference import predict
 from keras import ops
 
 import cerebros.layers  # noqa: F401  (registers Cerebros' layers, which members may contain)
@@ -412,24 +413,6 @@ def _load(path: str) -> keras.Model:
     return keras.models.load_model(path, compile=False)
 
 
-def _predict(model: keras.Model, x: Any, batch_rows: int = 8192) -> Any:
-    """Inference-mode predictions as NumPy, by direct calls in chunks of rows.
-
-    Calling the model rather than ``Model.predict`` traces no ``tf.function`` per model, so
-    scoring hundreds of models neither retraces (and warns) nor keeps their graphs.
-    """
-    arrays = [np.asarray(a) for a in (x if isinstance(x, list) else [x])]
-    rows = arrays[0].shape[0]
-    chunks: list[list[np.ndarray]] = []
-    for start in range(0, max(rows, 1), batch_rows):
-        part = [a[start:start + batch_rows] for a in arrays]
-        result = model(part if isinstance(x, list) else part[0], training=False)
-        result = list(result) if isinstance(result, (list, tuple)) else [result]
-        chunks.append([keras.ops.convert_to_numpy(r) for r in result])
-    outputs = [np.concatenate([c[j] for c in chunks], axis=0) for j in range(len(chunks[0]))]
-    return outputs if len(model.outputs) > 1 else outputs[0]
-
-
 def build_ensemble(model_paths: Sequence[str], x_val: Any, y_val: Any,
                    top: int | None = None, greedy: bool = True, max_size: int = 20,
                    direction: str = "minimize",
@@ -496,7 +479,7 @@ def build_ensemble(model_paths: Sequence[str], x_val: Any, y_val: Any,
                              f"{current}, but the model at {paths[0]!r} has {signature}; "
                              "all models must take the same inputs and give the same "
                              "outputs.")
-        predictions.append(_predict(model, x))
+        predictions.append(predict(model, x))
         del model
     member_scores = [float(scorer(y, p)) for p in predictions]
 

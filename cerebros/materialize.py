@@ -2,8 +2,9 @@
 
 Each non-input unit becomes Concatenate → BatchNormalization (or Dropout) → Dense.  Inputs
 may first be clipped to their training range (:class:`~cerebros.layers.ClipFeatures`) and
-regression outputs rescaled from standardized units (:class:`~cerebros.layers.ScaleTargets`),
-both with constants computed from the training rows and saved inside the model.  By
+standardized (:class:`~cerebros.layers.StandardizeFeatures`), and regression outputs rescaled
+from standardized units (:class:`~cerebros.layers.ScaleTargets`), all with constants
+computed from the training rows and saved inside the model.  By
 default a batch-normalized unit is built as one :class:`~cerebros.layers.FusedDenseUnit`,
 which computes exactly that block while normalizing each distinct input only once (the
 wiring draws inputs with replacement, so a unit often concatenates the same tensor many
@@ -24,7 +25,7 @@ import numpy as np
 from cerebros.callables import function_reference, is_library_function
 from cerebros.config import callable_name
 from cerebros.layers import (ClipFeatures, FusedDenseUnit, ImportedFunction, ScaleTargets,
-                             SeededGlorotUniform, distinct_sources)
+                             SeededGlorotUniform, StandardizeFeatures, distinct_sources)
 from cerebros.wiring import WiringPlan
 
 __all__ = ["ModelOptions", "materialize", "validate_activation", "network_record",
@@ -72,8 +73,9 @@ class ModelOptions:
     """How a plan's units are materialized (everything except the wiring itself).
 
     ``input_bounds`` holds one ``(low, high)`` pair of column vectors per input (None: no
-    clipping); ``target_scaling`` one ``(mean, scale)`` pair per output, or None for an
-    output that is not rescaled (None overall: no output is).
+    clipping); ``input_scaling`` one ``(mean, scale)`` pair per input, applied after the
+    clipping (None: inputs enter unscaled); ``target_scaling`` one ``(mean, scale)`` pair
+    per output, or None for an output that is not rescaled (None overall: no output is).
     """
 
     activation: Any = "elu"
@@ -85,6 +87,7 @@ class ModelOptions:
     dtype: str = "float32"
     seed: int | None = None
     input_bounds: tuple | None = None
+    input_scaling: tuple | None = None
     target_scaling: tuple | None = None
 
     def __post_init__(self) -> None:
@@ -99,6 +102,7 @@ class ModelOptions:
         if not 0.0 <= float(self.dropout_rate) < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1); got {self.dropout_rate!r}.")
         object.__setattr__(self, "input_bounds", _pairs(self.input_bounds))
+        object.__setattr__(self, "input_scaling", _pairs(self.input_scaling))
         object.__setattr__(self, "target_scaling", _pairs(self.target_scaling))
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,7 +112,7 @@ class ModelOptions:
                 "bnorm_or_dropout": self.bnorm_or_dropout, "dropout_rate": self.dropout_rate,
                 "fused_units": self.fused_units, "train_data_dtype": self.dtype,
                 "weight_seed": self.seed, "input_bounds": self.input_bounds,
-                "target_scaling": self.target_scaling}
+                "input_scaling": self.input_scaling, "target_scaling": self.target_scaling}
 
 
 def _pairs(value: Any) -> tuple | None:
@@ -145,6 +149,7 @@ def network_from_record(data: Mapping[str, Any], **overrides: Any
               "dtype": data.get("train_data_dtype", "float32"),
               "seed": data.get("weight_seed"),
               "input_bounds": data.get("input_bounds"),
+              "input_scaling": data.get("input_scaling"),
               "target_scaling": data.get("target_scaling")}
     values.update(overrides)
     return plan, ModelOptions(**values)
@@ -244,6 +249,9 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
         if options.input_bounds is not None:
             tensor = ClipFeatures(*options.input_bounds[unit], name=f"clip_{unit}",
                                   dtype=options.dtype)(tensor)
+        if options.input_scaling is not None:
+            tensor = StandardizeFeatures(*options.input_scaling[unit], name=f"scale_{unit}",
+                                         dtype=options.dtype)(tensor)
         outputs[(0, unit)] = tensor
 
     def source_tensor(connection):

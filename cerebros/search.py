@@ -23,7 +23,8 @@ from cerebros.checks import (check_bool, check_choice, check_direction, check_in
 from cerebros.compilation import dtype_name, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
-from cerebros.data import PreparedData, feature_bounds, prepare_data, target_scaling
+from cerebros.data import (PreparedData, feature_bounds, feature_scaling, prepare_data,
+                           target_scaling)
 from cerebros.evolution import SearchBounds, breed, shared_units
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import ModelOptions, network_name
@@ -139,6 +140,14 @@ class SimpleCerebrosRandomSearch:
         otherwise passes a value far outside the training range on unbounded, and one such
         row, say a pool in a column that is zero in every training row, can make a network
         predict millions.  ``clip_features=None``: no clipping (the original).
+    standardize_features : bool
+        Standardize every input column, by a ``StandardizeFeatures`` layer inside the model
+        (after the clipping), with the mean and standard deviation of the (clipped) training
+        rows.  Batch normalization trains the same either way, but at inference it uses
+        moving averages that start at mean 0, variance 1 and trail a raw column (a year, an
+        area) for hundreds of batches: without this, validation scores of the first tens of
+        epochs are off by orders of magnitude, and early stopping and the plateau rule act
+        on them.  False: raw inputs (the original).
     reduce_lr_patience : int or None
         Halve the learning rate (down to 1e-4) after this many epochs without improvement of
         ``metric_to_rank_by`` (default 3, so it acts before early stopping's ``patience``
@@ -204,6 +213,7 @@ class SimpleCerebrosRandomSearch:
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
                  clip_features: float | None = 0.001, clip_margin: float = 0.0,
+                 standardize_features: bool = True,
                  reduce_lr_patience: int | None = 3, trial_timeout_s: float | None = None,
                  inherit_weights: bool = False, **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
@@ -277,6 +287,7 @@ class SimpleCerebrosRandomSearch:
         self.clip_features = (None if a["clip_features"] is None
                               else check_number("clip_features", a["clip_features"], 0.0, 0.25))
         self.clip_margin = check_number("clip_margin", a["clip_margin"], 0.0)
+        self.standardize_features = check_bool("standardize_features", a["standardize_features"])
         self.trial_timeout_s = (None if a["trial_timeout_s"] is None else check_number(
             "trial_timeout_s", a["trial_timeout_s"], 0.0, low_open=True))
         self.inherit_weights = check_bool("inherit_weights", a["inherit_weights"])
@@ -332,14 +343,16 @@ class SimpleCerebrosRandomSearch:
                     "them in on_train_begin), or use backend='inline'.") from None
 
     def _fit_data_options(self) -> None:
-        """Model constants from the training rows: input clipping bounds and the scaling of
-        regression targets (see ``clip_features`` and ``scale_targets``)."""
+        """Model constants from the training rows: input clipping bounds, input
+        standardization and the scaling of regression targets (see ``clip_features``,
+        ``standardize_features`` and ``scale_targets``)."""
         scaled = [self._scales_output(i) for i in range(len(self.output_widths))]
+        bounds = (None if self.clip_features is None
+                  else feature_bounds(self.data.x_train, self.clip_features, self.clip_margin))
         self.model_options = dataclasses.replace(
-            self.model_options,
-            input_bounds=(None if self.clip_features is None
-                          else feature_bounds(self.data.x_train, self.clip_features,
-                                              self.clip_margin)),
+            self.model_options, input_bounds=bounds,
+            input_scaling=(feature_scaling(self.data.x_train, bounds)
+                           if self.standardize_features else None),
             target_scaling=target_scaling(self.data.y_train, scaled))
 
     def _scales_output(self, index: int) -> bool:
@@ -491,7 +504,8 @@ class SimpleCerebrosRandomSearch:
             "deterministic": self.training.deterministic,
             "data_fingerprint": self.data.fingerprint(),
             "scale_targets": self.scale_targets, "clip_features": self.clip_features,
-            "clip_margin": self.clip_margin, "trial_timeout_s": self.trial_timeout_s,
+            "clip_margin": self.clip_margin, "standardize_features": self.standardize_features,
+            "trial_timeout_s": self.trial_timeout_s,
             "inherit_weights": self.inherit_weights,
             **({"decay_values": values} if (values := self._user_decay_values()) else {}),
             "meta_trial_number": self.meta_trial_number,
@@ -703,7 +717,8 @@ class SimpleCerebrosRandomSearch:
             f"model: activation {callable_name(self.activation)}, final activation "
             f"{callable_name(self.final_activation)}, targets scaled: "
             f"{self.model_options.target_scaling is not None}, features clipped at quantile "
-            f"{self.clip_features} with margin {self.clip_margin}",
+            f"{self.clip_features} with margin {self.clip_margin}, standardized: "
+            f"{self.standardize_features}",
         ]
         text = "\n".join(lines)
         if print_fn is not None:

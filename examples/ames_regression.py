@@ -208,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     reloaded = search.get_best_model()
     ensemble = search.get_best_ensemble(top=5)
     data = search.data
-    check = rmse(reloaded.predict(data.x_val[0], batch_size=1024, verbose=0), data.y_val[0])
+    from cerebros import predict  # calls the model directly: no graph traced per model
+
+    check = rmse(predict(reloaded, data.x_val[0]), data.y_val[0])
 
     board = search.results_summary(5)
     shown = board.drop(columns=["model_path", "error"], errors="ignore")
@@ -244,10 +246,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def test_scores(search, best_model, ensemble, x, y, x_test, y_test) -> list[tuple[str, float]]:
     """Test-row RMSE of the best model, the ensemble, gradient boosting trained on the same
     search rows (if scikit-learn is installed) and the search rows' mean price."""
+    from cerebros import predict
+
     features = x_test.to_numpy("float32")
-    scores = [("best model, test RMSE", rmse(best_model.predict(features, verbose=0), y_test)),
-              ("ensemble of the best trials, test RMSE",
-               rmse(ensemble.predict(features, verbose=0), y_test))]
+    scores = [("best model, test RMSE", rmse(predict(best_model, features), y_test)),
+              ("ensemble of the best trials, test RMSE", rmse(predict(ensemble, features), y_test))]
     try:
         from sklearn.ensemble import HistGradientBoostingRegressor
     except ImportError:

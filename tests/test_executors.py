@@ -59,7 +59,7 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
     search = SimpleCerebrosRandomSearch(**small_search(
         number_of_architecture_moities_to_try=6, backend="process", n_workers=2,
         max_consecutive_failed_trials=6,  # four trials fail, three of them early
-        trial_timeout_s=45, callbacks=[SleepInTrial([0], seconds=600), KillWorkerOnTrial(1),
+        trial_timeout_s=25, callbacks=[SleepInTrial([0], seconds=600), KillWorkerOnTrial(1),
                                        KillWhileSendingResult(2, signal.SIGSTOP),
                                        KillWhileSendingResult(3)]))
     search.run_random_search()
@@ -71,7 +71,7 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
     errors = frame.groupby("trial_number").error.first()
     died = "WorkerDied: the worker process running this trial exited with code -9"
     assert errors[1] == died and errors[3] == died
-    overdue = ("TrialTimeout: the trial ran longer than trial_timeout_s=45 s; its worker "
+    overdue = ("TrialTimeout: the trial ran longer than trial_timeout_s=25 s; its worker "
                "process was stopped")
     assert errors[0] == overdue and errors[2] == overdue
     assert "padding" not in frame.columns, "nothing of the half-sent result was recorded"
@@ -80,7 +80,7 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
 
     # Resuming (inline, without the saboteurs) trains trials 0 to 3 again, once each.
     resumed = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=6,
-                                                        trial_timeout_s=45))
+                                                        trial_timeout_s=25))
     resumed.run_random_search()
     after = pd.read_csv(tmp_path / "project" / "oracle.csv")
     kept = [4, 5]

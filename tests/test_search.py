@@ -273,13 +273,18 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
     search.run_random_search()
     model = keras.models.load_model(search.best_model_path)  # after `import cerebros` only
     (scale,), (clip,) = _layers(model, "ScaleTargets"), _layers(model, "ClipFeatures")
+    (standardize,) = _layers(model, "StandardizeFeatures")
     train = search.data.y_train[0].astype("float64")
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
     assert scale.get_config()["scale"] == pytest.approx([train.std()])
-    low = np.quantile(search.data.x_train[0].astype("float64"), 0.001, axis=0)
-    high = np.quantile(search.data.x_train[0].astype("float64"), 0.999, axis=0)
+    features = search.data.x_train[0].astype("float64")
+    low, high = np.quantile(features, 0.001, axis=0), np.quantile(features, 0.999, axis=0)
     assert clip.get_config()["low"] == pytest.approx(low.tolist(), rel=1e-6)
     assert clip.get_config()["high"] == pytest.approx(high.tolist(), rel=1e-6)
+    clipped = np.clip(features, low, high)  # standardized as the model sees them: clipped
+    assert standardize.get_config()["mean"] == pytest.approx(clipped.mean(axis=0).tolist())
+    assert standardize.get_config()["scale"] == pytest.approx(clipped.std(axis=0).tolist())
+    assert standardize.input is clip.output, "clipped first, then standardized"
     far = x[:1].copy()
     far[0, 0] = 1e6  # far beyond anything seen in training
     at_bound = far.copy()
@@ -291,12 +296,40 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
         board["val_root_mean_squared_error"].iloc[0], rel=1e-4), "the oracle reports raw units"
 
 
-def test_original_behaviour_without_scaling_or_clipping(small_search):
+def test_original_behaviour_without_scaling_or_clipping(small_search, tmp_path):
     search = SimpleCerebrosRandomSearch(**small_search(scale_targets=False, clip_features=None,
                                                        number_of_architecture_moities_to_try=1))
     search.run_random_search()
     model = search.get_best_model()
     assert not _layers(model, "ScaleTargets") and not _layers(model, "ClipFeatures")
+    assert _layers(model, "StandardizeFeatures"), "standardization is its own switch"
+    raw = SimpleCerebrosRandomSearch(**small_search(project_name=str(tmp_path / "raw"),
+                                                    standardize_features=False,
+                                                    number_of_architecture_moities_to_try=1))
+    raw.run_random_search()
+    assert not _layers(raw.get_best_model(), "StandardizeFeatures")
+
+
+def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(small_search,
+                                                                              tmp_path):
+    """A raw column with a large mean (a year: about 2008, spread 1.3) leaves batch
+    normalization's moving averages, which start at mean 0, far off after a few batches, so
+    the validation score of an early epoch is off by orders of magnitude; standardized
+    inputs start them where they belong.  Training is the same either way."""
+    rng = np.random.default_rng(5)
+    year = rng.normal(2008, 1.3, size=(240, 1))
+    x = np.hstack([year, rng.normal(size=(240, 3))]).astype("float32")
+    y = (year[:, 0] - 2008 + x[:, 1]).astype("float32")
+    scores = {}
+    for flag in (True, False):
+        search = SimpleCerebrosRandomSearch(**small_search(
+            training_data=[x], labels=[y], input_shapes=[(4,)], epochs=1, seed=7,
+            number_of_architecture_moities_to_try=1, standardize_features=flag,
+            project_name=str(tmp_path / f"std{flag}")))
+        scores[flag] = search.run_random_search()
+    spread = float(np.std(y))
+    assert scores[True] < 3 * spread, scores
+    assert scores[False] > 100 * scores[True], scores
 
 
 def test_classification_outputs_are_not_rescaled(small_search, regression_data):
@@ -314,6 +347,7 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data):
     (dict(scale_targets="yes"), "scale_targets must be one of True, False, 'auto'; got 'yes'"),
     (dict(clip_features=0.5), r"clip_features must be a finite number in \[0.0, 0.25\]"),
     (dict(clip_margin=-1), r"clip_margin must be a finite number >= 0.0; got -1"),
+    (dict(standardize_features="yes"), "standardize_features must be True or False; got .yes."),
 ])
 def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -430,4 +464,5 @@ def test_a_saved_trial_plan_rebuilds_the_same_model_with_its_fitted_constants(sm
     x = search.data.x_val[0]
     np.testing.assert_allclose(rebuilt.predict(x, verbose=0), trained.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-5)
-    assert _layers(rebuilt, "ScaleTargets") and _layers(rebuilt, "ClipFeatures")
+    assert (_layers(rebuilt, "ScaleTargets") and _layers(rebuilt, "ClipFeatures")
+            and _layers(rebuilt, "StandardizeFeatures"))

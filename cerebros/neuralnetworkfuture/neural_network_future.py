@@ -202,7 +202,7 @@ class NeuralNetworkFuture:
         future = cls(**arguments)
         future.model_options = dataclasses.replace(  # constants a search fitted on its data
             future.model_options, input_bounds=options.input_bounds,
-            target_scaling=options.target_scaling)
+            input_scaling=options.input_scaling, target_scaling=options.target_scaling)
         future._set_plan(plan)
         return future
 
