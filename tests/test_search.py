@@ -368,9 +368,11 @@ def test_best_ensemble_averages_the_best_trials_and_loads_after_import(small_sea
     assert info["val_score"] <= min(info["member_val_scores"]) + 1e-9
     loaded = keras.models.load_model(project / "ensemble.keras")
     x_val, y_val = search.data.x_val[0], search.data.y_val[0]
-    np.testing.assert_allclose(loaded.predict(x_val, verbose=0), ensemble.predict(x_val, verbose=0),
-                               rtol=1e-5, atol=1e-5)
-    rmse = float(np.sqrt(np.mean((loaded.predict(x_val, verbose=0).ravel() - y_val.ravel()) ** 2)))
+    from cerebros import predict  # the model called directly: Model.predict would trace it
+
+    predicted = predict(loaded, x_val)
+    np.testing.assert_allclose(predicted, predict(ensemble, x_val), rtol=1e-5, atol=1e-5)
+    rmse = float(np.sqrt(np.mean((predicted.ravel() - y_val.ravel()) ** 2)))
     assert rmse == pytest.approx(info["val_score"], rel=1e-4)
     best_two = search.get_best_models(num_models=2)
     assert len(best_two) == 2 and best_two[0].name != best_two[1].name
@@ -402,6 +404,7 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "neurons per hidden unit: 1..3" in text
     assert "3 moieties x 1 tries, in 2 generation(s)" in text
     assert "p_lateral_connection: 0.97" in text
+    assert "features clipped at quantile 0.001 with margin 0.0, standardized: True" in text
 
 
 @pytest.mark.parametrize("reduce_lr_patience, halved", [(1, True), (None, False)])
