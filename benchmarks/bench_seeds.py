@@ -4,8 +4,8 @@ behaviour.
 A 7-trial search is a small sample of architectures, so its best score varies with the
 seed.  This runs the README's Ames search as written (honest data, its arguments: early
 stopping with patience 7, 3 generations, inline) once per seed with this library's
-defaults, and, interleaved seed by seed, with the original's behaviour (raw targets, no
-feature clipping, a constant learning rate, one generation: the original ignored
+defaults, and, interleaved seed by seed, with the original's behaviour (raw targets, raw
+inputs without clipping, a constant learning rate, one generation: the original ignored
 ``number_of_generations``), and
 prints each best val RMSE beside the mean predictor and gradient boosting on the same rows,
 with medians.  Run: ``python benchmarks/bench_seeds.py [--seeds 8675309 8675310 ...]
@@ -34,7 +34,8 @@ import ames_regression as ames  # noqa: E402
 VARIANTS = {
     "defaults": {},
     "inherited weights": dict(inherit_weights=True),
-    "original behaviour": dict(scale_targets=False, clip_features=None, reduce_lr_patience=None,
+    "original behaviour": dict(scale_targets=False, clip_features=None,
+                               standardize_features=False, reduce_lr_patience=None,
                                number_of_generations=1),
 }
 
