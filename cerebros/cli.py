@@ -821,13 +821,27 @@ def _report(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------ entry point
+class _CurrentStderrHandler(logging.StreamHandler):
+    """A stream handler that writes to whatever ``sys.stderr`` is when a record comes, not
+    to the stream of the first call: a caller that replaces ``sys.stderr`` between calls
+    of :func:`main` (a notebook cell, a test capturing output) never gets a stale one."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
 def _configure_logging(verbosity: int) -> None:
     """Send the ``cerebros`` loggers' records to stderr at the chosen level."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     package_logger = logging.getLogger("cerebros")
     package_logger.setLevel(level)
     if not any(getattr(h, "_cerebros_cli", False) for h in package_logger.handlers):
-        handler = logging.StreamHandler()
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter(_LOG_FORMAT))
         handler._cerebros_cli = True  # type: ignore[attr-defined]
         package_logger.addHandler(handler)

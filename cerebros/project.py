@@ -196,10 +196,15 @@ def _json_safe(arguments: Any) -> dict[str, Any]:
         raise ValueError(f"arguments must hold only JSON-safe values; {error}.") from None
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Describe each key whose value differs, as ``key: old -> new``."""
+def _differences(old: dict[str, Any], new: dict[str, Any],
+                 implied: frozenset[str] = frozenset()) -> list[str]:
+    """Describe each key whose value differs, as ``key: old -> new`` (an ``old`` value that
+    was implied for an absent key is marked so)."""
     def shown(arguments: dict[str, Any], key: str) -> str:
-        return repr(arguments[key]) if key in arguments else "<absent>"
+        if key not in arguments:
+            return "<absent>"
+        return repr(arguments[key]) + (" (absent: implied)" if arguments is old
+                                       and key in implied else "")
 
     keys = list(old) + [key for key in new if key not in old]
     return [f"{key}: {shown(old, key)} -> {shown(new, key)}" for key in keys
@@ -344,7 +349,8 @@ class ProjectDir:
             raise ValueError(f"{self.manifest_path} must hold a JSON object; got {stored!r}.")
         return stored
 
-    def check_or_write_manifest(self, arguments: dict[str, Any], overwrite: bool) -> bool:
+    def check_or_write_manifest(self, arguments: dict[str, Any], overwrite: bool,
+                                implied: dict[str, Any] | None = None) -> bool:
         """Make sure this directory belongs to a search started with ``arguments``.
 
         Parameters
@@ -355,6 +361,11 @@ class ProjectDir:
         overwrite : bool
             If True, delete what an earlier search left here (see :meth:`clear`) and
             start afresh.
+        implied : dict, optional
+            Values for keys that a manifest written before they existed lacks: the
+            behaviour such a search had.  A stored manifest without one of these keys is
+            compared as if it held this value, so an older project resumes when the
+            search asks for that behaviour.
 
         Returns
         -------
@@ -375,7 +386,9 @@ class ProjectDir:
         else:
             stored = self.read_manifest()
             if stored is not None:
-                changes = _differences(stored, wanted)
+                filled = frozenset(key for key in (implied or {}) if key not in stored)
+                stored = {**stored, **{key: _json_safe(implied)[key] for key in filled}}
+                changes = _differences(stored, wanted, filled)
                 if not changes:
                     logger.info("Resuming the search in %s.", self.root)
                     return True

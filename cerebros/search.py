@@ -41,6 +41,10 @@ __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
 
 logger = logging.getLogger(__name__)
 
+_MANIFEST_KEYS_SINCE = {"inherit_weights": False, "standardize_features": False}
+"""Manifest keys added after projects already existed, with the behaviour such a project
+had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``)."""
+
 _IGNORED_ARGUMENTS = {
     "model_graphs": "graphs are always written to <project_name>/model_graphs when "
                     "chart_network_graph=True",
@@ -544,7 +548,8 @@ class SimpleCerebrosRandomSearch:
             return self._run(on_trial_end)
 
     def _run(self, on_trial_end: Callable[[TrialProgress], Any] | None = None) -> float:
-        resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite)
+        resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite,
+                                                       implied=_MANIFEST_KEYS_SINCE)
         self.project.create()
         oracle = Oracle(self.project.root)
         retry = oracle.retriable()

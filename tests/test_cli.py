@@ -7,6 +7,7 @@ console script runs.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -236,6 +237,21 @@ def write_csv(directory: Path, table: pd.DataFrame) -> str:
     path = directory / "data.csv"
     table.to_csv(path, index=False)
     return str(path)
+
+
+def test_log_records_go_to_the_stderr_of_each_call(tmp_path, monkeypatch):
+    """A notebook or a test replaces sys.stderr between calls: the second call's warning
+    must reach the second stream, not the first (closed) one."""
+    table = make_table(rows=40)
+    table.loc[5, "x2"] = np.nan
+    argv = ["search", write_csv(tmp_path, table), "--target", "price"]
+    for _ in range(2):
+        stream = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", stream)
+        assert cli.main(argv) == 2
+        text = stream.getvalue()
+        stream.close()
+        assert "dropped 1 non-numeric column(s)" in text and "Logging error" not in text, text
 
 
 @pytest.mark.parametrize("case", ["unknown target", "nan feature", "nan target",

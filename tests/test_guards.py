@@ -1,5 +1,6 @@
 """Every bad search argument is refused with a clear ValueError before any file is written."""
 
+import json
 import re
 
 import keras
@@ -100,3 +101,26 @@ def test_a_project_is_not_resumed_with_another_decay_function_of_the_same_name(s
     with pytest.raises(ValueError, match="decay_values"):
         other.run_random_search()
     assert not list((tmp_path / "project" / "models").iterdir()), "refused before training"
+
+
+def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_behaviour(
+        small_search, tmp_path):
+    """A manifest written before ``standardize_features`` and ``inherit_weights`` existed
+    lacks them: such a project had raw inputs and no inheritance, so it resumes when asked
+    for those and is refused, naming the setting, when asked for the new default."""
+    from cerebros.project import MANIFEST_NAME
+
+    raw = dict(number_of_architecture_moities_to_try=1, standardize_features=False)
+    SimpleCerebrosRandomSearch(**small_search(**raw)).run_random_search()
+    manifest = tmp_path / "project" / MANIFEST_NAME
+    older = json.loads(manifest.read_text())
+    del older["standardize_features"], older["inherit_weights"]
+    manifest.write_text(json.dumps(older))
+    oracle = (tmp_path / "project" / "oracle.csv").read_bytes()
+
+    SimpleCerebrosRandomSearch(**small_search(**raw)).run_random_search()
+    assert (tmp_path / "project" / "oracle.csv").read_bytes() == oracle, "nothing retrained"
+    with pytest.raises(ValueError, match=r"standardize_features: False \(absent: implied\) "
+                                         r"-> True\. Use a new project_name"):
+        SimpleCerebrosRandomSearch(**small_search(
+            number_of_architecture_moities_to_try=1)).run_random_search()
