@@ -200,14 +200,12 @@ def _differences(old: dict[str, Any], new: dict[str, Any],
                  implied: frozenset[str] = frozenset()) -> list[str]:
     """Describe each key whose value differs, as ``key: old -> new`` (an ``old`` value that
     was implied for an absent key is marked so)."""
-    def shown(arguments: dict[str, Any], key: str) -> str:
-        if key not in arguments:
-            return "<absent>"
-        return repr(arguments[key]) + (" (absent: implied)" if arguments is old
-                                       and key in implied else "")
+    def shown(arguments: dict[str, Any], key: str, note: str = "") -> str:
+        return repr(arguments[key]) + note if key in arguments else "<absent>"
 
     keys = list(old) + [key for key in new if key not in old]
-    return [f"{key}: {shown(old, key)} -> {shown(new, key)}" for key in keys
+    return [f"{key}: {shown(old, key, ' (absent: implied)' if key in implied else '')} -> "
+            f"{shown(new, key)}" for key in keys
             if key not in old or key not in new or old[key] != new[key]]
 
 
@@ -386,8 +384,9 @@ class ProjectDir:
         else:
             stored = self.read_manifest()
             if stored is not None:
-                filled = frozenset(key for key in (implied or {}) if key not in stored)
-                stored = {**stored, **{key: _json_safe(implied)[key] for key in filled}}
+                defaults = _json_safe(implied or {})
+                filled = frozenset(defaults) - set(stored)
+                stored = {**stored, **{key: defaults[key] for key in filled}}
                 changes = _differences(stored, wanted, filled)
                 if not changes:
                     logger.info("Resuming the search in %s.", self.root)
