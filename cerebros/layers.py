@@ -488,9 +488,10 @@ class StandardizeFeatures(_ColumnConstants):
 
     Batch normalization is unchanged by such a shift and scale while it trains on batch
     statistics, but at inference it uses moving averages that start at mean 0, variance 1
-    and move with momentum 0.99: for a raw column (a year, an area) they trail the truth for
-    hundreds of batches, and a model's validation scores of its first tens of epochs are off
-    by orders of magnitude.  Standardized inputs start those averages where they belong.
+    and move slowly (Keras' momentum 0.99): for a raw column (a year, an area) they trail
+    the truth for hundreds of batches, and a model's validation scores of its first tens of
+    epochs are off by orders of magnitude.  Standardized inputs start those averages where
+    they belong.
     """
 
     names = ("mean", "scale")

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from cerebros.callables import function_reference, is_library_function
+from cerebros.checks import check_number
 from cerebros.config import callable_name
 from cerebros.layers import (ClipFeatures, FusedDenseUnit, ImportedFunction, ScaleTargets,
                              SeededGlorotUniform, StandardizeFeatures, distinct_sources)
@@ -72,10 +73,12 @@ def validate_activation(name: str, value: Any, allow_none: bool = True) -> None:
 class ModelOptions:
     """How a plan's units are materialized (everything except the wiring itself).
 
-    ``input_bounds`` holds one ``(low, high)`` pair of column vectors per input (None: no
-    clipping); ``input_scaling`` one ``(mean, scale)`` pair per input, applied after the
-    clipping (None: inputs enter unscaled); ``target_scaling`` one ``(mean, scale)`` pair
-    per output, or None for an output that is not rescaled (None overall: no output is).
+    ``batch_norm_momentum`` is the momentum of batch normalization's moving statistics (the
+    ones used at inference).  ``input_bounds`` holds one ``(low, high)`` pair of column
+    vectors per input (None: no clipping); ``input_scaling`` one ``(mean, scale)`` pair per
+    input, applied after the clipping (None: inputs enter unscaled); ``target_scaling`` one
+    ``(mean, scale)`` pair per output, or None for an output that is not rescaled (None
+    overall: no output is).
     """
 
     activation: Any = "elu"
@@ -83,6 +86,7 @@ class ModelOptions:
     gate_activation: Any = "sigmoid"
     bnorm_or_dropout: str = "bnorm"
     dropout_rate: float = 0.2
+    batch_norm_momentum: float = 0.9
     fused_units: bool = True
     dtype: str = "float32"
     seed: int | None = None
@@ -101,6 +105,8 @@ class ModelOptions:
                              f"{self.bnorm_or_dropout!r}.")
         if not 0.0 <= float(self.dropout_rate) < 1.0:
             raise ValueError(f"dropout_rate must be in [0, 1); got {self.dropout_rate!r}.")
+        object.__setattr__(self, "batch_norm_momentum", check_number(
+            "batch_norm_momentum", self.batch_norm_momentum, 0.0, 1.0))
         object.__setattr__(self, "input_bounds", _pairs(self.input_bounds))
         object.__setattr__(self, "input_scaling", _pairs(self.input_scaling))
         object.__setattr__(self, "target_scaling", _pairs(self.target_scaling))
@@ -110,6 +116,7 @@ class ModelOptions:
         return {"activation": callable_name(self.activation),
                 "final_activation": callable_name(self.final_activation),
                 "bnorm_or_dropout": self.bnorm_or_dropout, "dropout_rate": self.dropout_rate,
+                "batch_norm_momentum": self.batch_norm_momentum,
                 "fused_units": self.fused_units, "train_data_dtype": self.dtype,
                 "weight_seed": self.seed, "input_bounds": self.input_bounds,
                 "input_scaling": self.input_scaling, "target_scaling": self.target_scaling}
@@ -145,6 +152,8 @@ def network_from_record(data: Mapping[str, Any], **overrides: Any
               "gate_activation": plan.params.get("gate_activation_function", "sigmoid"),
               "bnorm_or_dropout": data.get("bnorm_or_dropout", "bnorm"),
               "dropout_rate": data.get("dropout_rate", 0.2),
+              # Records from before the option existed were trained with Keras' default.
+              "batch_norm_momentum": data.get("batch_norm_momentum", 0.99),
               "fused_units": data.get("fused_units", True),
               "dtype": data.get("train_data_dtype", "float32"),
               "seed": data.get("weight_seed"),
@@ -278,13 +287,16 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
             if options.fused_units and options.bnorm_or_dropout == "bnorm":
                 distinct, copy_sources = distinct_sources(copies)
                 tensor = FusedDenseUnit(int(width), copy_sources, activation=activation,
+                                        momentum=options.batch_norm_momentum,
                                         kernel_initializer=init, name=tag,
                                         dtype=options.dtype)(distinct)
             else:
                 x = copies[0] if len(copies) == 1 else keras.layers.Concatenate(
                     name=f"{tag}_cat", dtype=options.dtype)(copies)
                 if options.bnorm_or_dropout == "bnorm":
-                    x = keras.layers.BatchNormalization(name=f"{tag}_bn", dtype=options.dtype)(x)
+                    x = keras.layers.BatchNormalization(
+                        momentum=options.batch_norm_momentum, name=f"{tag}_bn",
+                        dtype=options.dtype)(x)
                 else:
                     x = keras.layers.Dropout(options.dropout_rate, name=f"{tag}_drop",
                                              dtype=options.dtype)(x)

@@ -41,7 +41,8 @@ __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
 
 logger = logging.getLogger(__name__)
 
-_MANIFEST_KEYS_SINCE = {"inherit_weights": False, "standardize_features": False}
+_MANIFEST_KEYS_SINCE = {"inherit_weights": False, "standardize_features": False,
+                        "batch_norm_momentum": 0.99}
 """Manifest keys added after projects already existed, with the behaviour such a project
 had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``)."""
 
@@ -119,6 +120,13 @@ class SimpleCerebrosRandomSearch:
         0 silent, 1 a progress bar over trials, 2 also Keras' per-epoch output.
     jit_compile, fused_units, bnorm_or_dropout, dropout_rate
         As for :class:`~cerebros.neuralnetworkfuture.neural_network_future.NeuralNetworkFuture`.
+    batch_norm_momentum : float
+        Momentum of batch normalization's moving mean and variance, in [0, 1] (default 0.9).
+        The model uses these statistics at inference, so on the validation rows, and they
+        trail a unit's inputs, which change while the units before it learn, by about
+        ``1 / (1 - momentum)`` batches.  0.99 (Keras' default, the original's) left
+        validation scores off for the first ~10 epochs, and early stopping and the plateau
+        rule acted on them (``benchmarks/bench_quality.py``).
     steps_per_execution : int
         Training steps per call into TensorFlow (default 32).  The batches, their order and
         the results are the same as with 1; only per-call overhead is saved.
@@ -215,6 +223,7 @@ class SimpleCerebrosRandomSearch:
                  steps_per_execution: int = 32, graph_optimization: bool = False,
                  fused_units: bool = True,
                  bnorm_or_dropout: str = "bnorm", dropout_rate: float = 0.2,
+                 batch_norm_momentum: float = ModelOptions.batch_norm_momentum,
                  allow_label_leakage: bool = False, scale_targets: bool | str = "auto",
                  clip_features: float | None = 0.001, clip_margin: float = 0.0,
                  standardize_features: bool = True,
@@ -304,6 +313,7 @@ class SimpleCerebrosRandomSearch:
             activation=a["activation"], final_activation=a["final_activation"],
             gate_activation=self.wiring_config.gate_activation,
             bnorm_or_dropout=a["bnorm_or_dropout"], dropout_rate=a["dropout_rate"],
+            batch_norm_momentum=a["batch_norm_momentum"],
             fused_units=a["fused_units"], dtype=self.train_data_dtype)
         self.training = TrainingConfig(
             epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
@@ -504,6 +514,7 @@ class SimpleCerebrosRandomSearch:
             "train_data_dtype": self.train_data_dtype,
             "bnorm_or_dropout": self.model_options.bnorm_or_dropout,
             "dropout_rate": self.model_options.dropout_rate,
+            "batch_norm_momentum": self.model_options.batch_norm_momentum,
             "fused_units": self.model_options.fused_units,
             "deterministic": self.training.deterministic,
             "data_fingerprint": self.data.fingerprint(),
@@ -723,7 +734,8 @@ class SimpleCerebrosRandomSearch:
             f"{callable_name(self.final_activation)}, targets scaled: "
             f"{self.model_options.target_scaling is not None}, features clipped at quantile "
             f"{self.clip_features} with margin {self.clip_margin}, standardized: "
-            f"{self.standardize_features}",
+            f"{self.standardize_features}, batch-normalization momentum "
+            f"{self.model_options.batch_norm_momentum}",
         ]
         text = "\n".join(lines)
         if print_fn is not None:

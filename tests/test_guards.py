@@ -105,16 +105,18 @@ def test_a_project_is_not_resumed_with_another_decay_function_of_the_same_name(s
 
 def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_behaviour(
         small_search, tmp_path):
-    """A manifest written before ``standardize_features`` and ``inherit_weights`` existed
-    lacks them: such a project had raw inputs and no inheritance, so it resumes when asked
-    for those and is refused, naming the setting, when asked for the new default."""
+    """A manifest written before ``standardize_features``, ``inherit_weights`` and
+    ``batch_norm_momentum`` existed lacks them: such a project had raw inputs, no
+    inheritance and Keras' momentum, so it resumes when asked for those and is refused,
+    naming the setting, when asked for another."""
     from cerebros.project import MANIFEST_NAME
 
-    raw = dict(number_of_architecture_moities_to_try=1, standardize_features=False)
+    raw = dict(number_of_architecture_moities_to_try=1, standardize_features=False,
+               batch_norm_momentum=0.99)
     SimpleCerebrosRandomSearch(**small_search(**raw)).run_random_search()
     manifest = tmp_path / "project" / MANIFEST_NAME
     older = json.loads(manifest.read_text())
-    del older["standardize_features"], older["inherit_weights"]
+    del older["standardize_features"], older["inherit_weights"], older["batch_norm_momentum"]
     manifest.write_text(json.dumps(older))
     oracle = (tmp_path / "project" / "oracle.csv").read_bytes()
 
@@ -123,4 +125,9 @@ def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_
     with pytest.raises(ValueError, match=r"standardize_features: False \(absent: implied\) "
                                          r"-> True\. Use a new project_name"):
         SimpleCerebrosRandomSearch(**small_search(
-            number_of_architecture_moities_to_try=1)).run_random_search()
+            number_of_architecture_moities_to_try=1, batch_norm_momentum=0.99)
+        ).run_random_search()
+    with pytest.raises(ValueError, match=r"batch_norm_momentum: 0.99 \(absent: implied\) "
+                                         r"-> 0.9\b"):
+        SimpleCerebrosRandomSearch(**small_search(**{**raw, "batch_norm_momentum": 0.9})
+                                   ).run_random_search()

@@ -118,6 +118,29 @@ def test_from_dict_rebuilds_the_same_architecture_without_resampling():
     np.testing.assert_array_equal(m1.predict(x, verbose=0), m2.predict(x, verbose=0))
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_batch_norm_momentum_sets_how_fast_the_moving_statistics_follow(fused):
+    """One training step moves a first-level unit's moving mean from 0 to
+    ``(1 - momentum) * batch mean``; the momentum survives the JSON record, and a record
+    from before the option existed means Keras' default, 0.99."""
+    x = np.random.default_rng(2).normal(3.0, 1.0, size=(64, 6)).astype("float32")
+    net = future(seed=4, fused_units=fused, batch_norm_momentum=0.5)
+    model = net.materialize()
+    model(x, training=True)
+    first = model.get_layer("u1_0" if fused else "u1_0_bn")  # reads copies of the input only
+    moving_mean = np.asarray(first.get_weights()[2]).reshape(-1, 6)
+    np.testing.assert_allclose(moving_mean, 0.5 * np.tile(x.mean(axis=0), (len(moving_mean), 1)),
+                               rtol=1e-4)
+    data = json.loads(json.dumps(net.to_dict()))
+    assert data["batch_norm_momentum"] == 0.5
+    assert NeuralNetworkFuture.from_dict(data).model_options.batch_norm_momentum == 0.5
+    del data["batch_norm_momentum"]
+    assert NeuralNetworkFuture.from_dict(data).model_options.batch_norm_momentum == 0.99
+    with pytest.raises(ValueError, match=r"batch_norm_momentum must be a finite number in "
+                                         r"\[0.0, 1.0\]; got 1.5"):
+        future(batch_norm_momentum=1.5)
+
+
 def test_fused_and_unfused_models_compute_the_same_function():
     fused, plain = future(seed=3, **GATED), future(seed=3, fused_units=False, **GATED)
     x = np.random.default_rng(1).normal(size=(32, 6)).astype("float32")

@@ -310,6 +310,15 @@ def test_original_behaviour_without_scaling_or_clipping(small_search, tmp_path):
     assert not _layers(raw.get_best_model(), "StandardizeFeatures")
 
 
+def test_batch_norm_momentum_reaches_every_unit_of_the_saved_models(small_search):
+    search = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=1,
+                                                       batch_norm_momentum=0.75))
+    search.run_random_search()
+    assert search.manifest()["batch_norm_momentum"] == 0.75
+    units = _layers(search.get_best_model(), "FusedDenseUnit")
+    assert units and {unit.momentum for unit in units} == {0.75}
+
+
 def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(small_search,
                                                                               tmp_path):
     """A raw column with a large mean (a year: about 2008, spread 1.3) leaves batch
@@ -348,6 +357,10 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data):
     (dict(clip_features=0.5), r"clip_features must be a finite number in \[0.0, 0.25\]"),
     (dict(clip_margin=-1), r"clip_margin must be a finite number >= 0.0; got -1"),
     (dict(standardize_features="yes"), "standardize_features must be True or False; got .yes."),
+    (dict(batch_norm_momentum="0.9"), r"batch_norm_momentum must be a finite number in "
+                                      r"\[0.0, 1.0\]; got .0.9."),
+    (dict(batch_norm_momentum=-0.1), r"batch_norm_momentum must be a finite number in "
+                                     r"\[0.0, 1.0\]; got -0.1"),
 ])
 def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -404,7 +417,8 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "neurons per hidden unit: 1..3" in text
     assert "3 moieties x 1 tries, in 2 generation(s)" in text
     assert "p_lateral_connection: 0.97" in text
-    assert "features clipped at quantile 0.001 with margin 0.0, standardized: True" in text
+    assert ("features clipped at quantile 0.001 with margin 0.0, standardized: True, "
+            "batch-normalization momentum 0.9") in text
 
 
 @pytest.mark.parametrize("reduce_lr_patience, halved", [(1, True), (None, False)])

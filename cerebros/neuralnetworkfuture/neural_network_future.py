@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 MERGING_STRATEGIES = ("concatenate",)
 _OPTION_ARGUMENTS = {"activation": "activation", "final_activation": "final_activation",
                      "bnorm_or_dropout": "bnorm_or_dropout", "dropout_rate": "dropout_rate",
-                     "fused_units": "fused_units", "train_data_dtype": "dtype"}
+                     "fused_units": "fused_units", "train_data_dtype": "dtype",
+                     "batch_norm_momentum": "batch_norm_momentum"}
 
 
 class NeuralNetworkFuture:
@@ -70,6 +71,9 @@ class NeuralNetworkFuture:
         of compilation on CPU).
     bnorm_or_dropout : {"bnorm", "dropout"}
         Normalize each unit's concatenated inputs, or apply Dropout(``dropout_rate``).
+    batch_norm_momentum : float
+        Momentum of batch normalization's moving mean and variance, which the model uses at
+        inference (see :class:`~cerebros.search.SimpleCerebrosRandomSearch`).
     fused_units : bool
         Build batch-normalized units as one :class:`cerebros.layers.FusedDenseUnit` (same
         function, parameters and gradients; faster).
@@ -106,6 +110,7 @@ class NeuralNetworkFuture:
                  metrics=None, model_graph_file="test_model_graph.html",
                  train_data_dtype="float32", jit_compile=None, bnorm_or_dropout="bnorm",
                  dropout_rate=0.2, fused_units=True, steps_per_execution=1,
+                 batch_norm_momentum: float = ModelOptions.batch_norm_momentum,
                  **kwargs: Any) -> None:
         if kwargs:
             logger.warning("NeuralNetworkFuture ignores unknown keyword arguments: %s",
@@ -134,6 +139,7 @@ class NeuralNetworkFuture:
             activation=activation, final_activation=final_activation,
             gate_activation=self.wiring_config.gate_activation, bnorm_or_dropout=bnorm_or_dropout,
             dropout_rate=dropout_rate, fused_units=fused_units,
+            batch_norm_momentum=batch_norm_momentum,
             dtype=dtype_name(train_data_dtype), seed=weight_seed)
         self.activation = activation
         self.final_activation = final_activation
@@ -194,6 +200,7 @@ class NeuralNetworkFuture:
             "subtrial_number": data.get("subtrial_number", 0),
             "activation": options.activation, "final_activation": options.final_activation,
             "bnorm_or_dropout": options.bnorm_or_dropout, "dropout_rate": options.dropout_rate,
+            "batch_norm_momentum": options.batch_norm_momentum,
             "fused_units": options.fused_units, "train_data_dtype": options.dtype,
             "seed": options.seed, "learning_rate": data.get("learning_rate", 0.005),
             "gate_activation_function": plan.params.get("gate_activation_function", "sigmoid"),
