@@ -92,9 +92,10 @@ class SimpleCerebrosRandomSearch:
     (levels, units per level and neurons per unit drawn from the given ranges; the number
     of levels counts the dense levels including the final one); each of
     ``number_of_tries_per_architecture_moity`` tries plans a fresh wiring of it and trains
-    it with early stopping (``patience``) on ``metric_to_rank_by``.  Every epoch of every
-    trial is logged to ``<project_name>/oracle.csv``; models, plans and (optionally) graphs
-    are written beside it.
+    it with early stopping (``patience``; None or 0: every epoch) on ``metric_to_rank_by``,
+    keeping the weights of its best epoch.  Every epoch of every trial is logged to
+    ``<project_name>/oracle.csv``; models (of their best epoch), plans and (optionally)
+    graphs are written beside it.
 
     The parameters are the original's (see the README for each); new ones are keyword-only
     at the end:

@@ -117,7 +117,9 @@ its columns stay the original's."""
 
 def _schedule_callbacks(training: TrainingConfig, has_validation: bool) -> list:
     """Early stopping (``patience``) and halving the learning rate on a plateau
-    (``reduce_lr_patience``), both watching ``metric_to_rank_by``."""
+    (``reduce_lr_patience``), both watching ``metric_to_rank_by``; with or without early
+    stopping, training ends with the best epoch's weights, so the saved model scores what
+    the oracle ranks it by."""
     import keras
 
     monitor = training.metric_to_rank_by
@@ -129,10 +131,11 @@ def _schedule_callbacks(training: TrainingConfig, has_validation: bool) -> list:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor=monitor, mode=mode, factor=0.5, patience=int(training.reduce_lr_patience),
             min_lr=min(1e-4, training.learning_rate)))
-    if training.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=monitor, mode=mode, patience=int(training.patience),
-            restore_best_weights=True))
+    # Without early stopping (patience None or 0) a patience of ``epochs`` never stops
+    # training, and the best weights are still restored at its end.
+    callbacks.append(keras.callbacks.EarlyStopping(
+        monitor=monitor, mode=mode, patience=int(training.patience or training.epochs),
+        restore_best_weights=True))
     return callbacks
 
 

@@ -150,6 +150,25 @@ def test_patience_stops_early_and_restores_the_best_weights(small_search, tmp_pa
         oracle.val_root_mean_squared_error.min(), rel=1e-4)
 
 
+def test_without_early_stopping_every_epoch_runs_and_the_best_one_is_saved(small_search,
+                                                                           tmp_path):
+    """``patience=None``: no epoch is skipped, and the saved model is still the best
+    epoch's, the one whose score the oracle ranks the trial by (not the last epoch's)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(200, 5)).astype("float32")
+    noise = rng.normal(size=200).astype("float32")  # nothing to learn: validation wanders
+    search = SimpleCerebrosRandomSearch(**small_search(
+        training_data=[x], labels=[noise], epochs=8, patience=None, learning_rate=0.05,
+        number_of_architecture_moities_to_try=1))
+    search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert len(oracle) == 8, "every epoch ran"
+    scores = oracle.val_root_mean_squared_error
+    assert scores.idxmin() != len(scores) - 1, "the case to test: the last epoch is not the best"
+    val = search.get_best_model().evaluate(x[150:], noise[150:], verbose=0, return_dict=True)
+    assert val["root_mean_squared_error"] == pytest.approx(scores.min(), rel=1e-4)
+
+
 def test_user_callbacks_reach_every_trial(small_search):
     RecordEpochs.epochs = 0
     SimpleCerebrosRandomSearch(**small_search(callbacks=[RecordEpochs()])).run_random_search()
