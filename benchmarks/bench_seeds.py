@@ -7,8 +7,8 @@ stopping with patience 7, 3 generations, inline) once per seed with this library
 defaults, and, interleaved seed by seed, with the original's behaviour (raw targets, raw
 inputs without clipping, batch normalization's momentum 0.99, a constant learning rate, one
 generation: the original ignored ``number_of_generations``), and prints each best val RMSE
-beside the mean predictor and gradient boosting on the same rows, with medians.  Run: ``python benchmarks/bench_seeds.py [--seeds 8675309 8675310 ...]
-[--variants defaults]``.
+beside the mean predictor and gradient boosting on the same rows, with medians.  Run:
+``python benchmarks/bench_seeds.py [--seeds 8675309 8675310 ...] [--variants defaults]``.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ def main() -> int:
                         default=[8675309 + i for i in range(5)])
     parser.add_argument("--variants", nargs="+", default=["defaults", "original behaviour"],
                         choices=list(VARIANTS),
-                        help='also "inherited weights" (the defaults with inherit_weights=True) and '
-                             '"momentum 0.99" (with batch_norm_momentum=0.99)')
+                        help='also "inherited weights" (the defaults with '
+                             'inherit_weights=True) and "momentum 0.99" (with '
+                             'batch_norm_momentum=0.99)')
     args = parser.parse_args()
     print_header("Best val RMSE of the README search, by seed")
     x, y = ames.ames_features(ames.load_ames())
