@@ -473,10 +473,8 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     pairs = []
     for i, x in enumerate(x_train):
         x64 = np.asarray(x, dtype="float64")
-        if bounds is not None:
-            x64 = np.clip(x64, bounds[i][0], bounds[i][1])
-        std = x64.std(axis=0)
-        pairs.append((x64.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()))
+        pairs.append(_mean_and_scale(x64 if bounds is None
+                                     else np.clip(x64, bounds[i][0], bounds[i][1])))
     return tuple(pairs)
 
 
@@ -485,15 +483,15 @@ def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool]) -> tup
     scale 1), None for outputs not ``scaled``; None when no output is."""
     if not any(scaled):
         return None
-    pairs = []
-    for y, on in zip(y_train, scaled):
-        if not on:
-            pairs.append(None)
-            continue
-        y64 = np.asarray(y, dtype="float64")
-        std = y64.std(axis=0)
-        pairs.append((y64.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()))
-    return tuple(pairs)
+    return tuple(_mean_and_scale(np.asarray(y, dtype="float64")) if on else None
+                 for y, on in zip(y_train, scaled))
+
+
+def _mean_and_scale(columns: np.ndarray) -> tuple[list[float], list[float]]:
+    """The column means and standard deviations of ``columns`` (a constant column gets
+    scale 1, so that dividing by it is safe)."""
+    std = columns.std(axis=0)
+    return columns.mean(axis=0).tolist(), np.where(std > 0, std, 1.0).tolist()
 
 
 def hash_based_split(df: pd.DataFrame, labels: Any, test_size: float,

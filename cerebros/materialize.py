@@ -69,6 +69,11 @@ def validate_activation(name: str, value: Any, allow_none: bool = True) -> None:
                          f"got {value!r}.") from None
 
 
+KERAS_BATCH_NORM_MOMENTUM = 0.99
+"""Keras' (and the original's) batch-normalization momentum: what networks recorded and
+projects started before ``batch_norm_momentum`` existed were trained with."""
+
+
 @dataclass(frozen=True)
 class ModelOptions:
     """How a plan's units are materialized (everything except the wiring itself).
@@ -152,8 +157,8 @@ def network_from_record(data: Mapping[str, Any], **overrides: Any
               "gate_activation": plan.params.get("gate_activation_function", "sigmoid"),
               "bnorm_or_dropout": data.get("bnorm_or_dropout", "bnorm"),
               "dropout_rate": data.get("dropout_rate", 0.2),
-              # Records from before the option existed were trained with Keras' default.
-              "batch_norm_momentum": data.get("batch_norm_momentum", 0.99),
+              "batch_norm_momentum": data.get("batch_norm_momentum",
+                                              KERAS_BATCH_NORM_MOMENTUM),
               "fused_units": data.get("fused_units", True),
               "dtype": data.get("train_data_dtype", "float32"),
               "seed": data.get("weight_seed"),

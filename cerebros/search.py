@@ -27,7 +27,7 @@ from cerebros.data import (PreparedData, feature_bounds, feature_scaling, prepar
                            target_scaling)
 from cerebros.evolution import SearchBounds, breed, shared_units
 from cerebros.executors import BACKENDS, make_executor
-from cerebros.materialize import ModelOptions, network_name
+from cerebros.materialize import KERAS_BATCH_NORM_MOMENTUM, ModelOptions, network_name
 from cerebros.oracle import FAILED, TRIAL_COLUMNS, Oracle
 from cerebros.project import (ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir, read_unit_weights,
                               write_unit_weights)
@@ -42,7 +42,7 @@ __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
 logger = logging.getLogger(__name__)
 
 _MANIFEST_KEYS_SINCE = {"inherit_weights": False, "standardize_features": False,
-                        "batch_norm_momentum": 0.99}
+                        "batch_norm_momentum": KERAS_BATCH_NORM_MOMENTUM}
 """Manifest keys added after projects already existed, with the behaviour such a project
 had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``)."""
 
