@@ -16,16 +16,19 @@ interleaved seed by seed (variant order rotating with the seed):
 
 * ``original``: the original's behaviour: raw targets, raw inputs without clipping, batch
   normalization's momentum 0.99, a constant learning rate, random search;
-* ``random``: this library's defaults (``scale_targets="auto"``, ``clip_features=0.001``,
-  ``clip_margin=0``, ``standardize_features=True``, ``batch_norm_momentum=0.9``,
-  ``reduce_lr_patience=3``), random search (``number_of_generations=1``);
+* ``random``: this library's defaults (``scale_targets="auto"`` with
+  ``scaled_target_std=None``: centred targets, ``clip_features=0.001``, ``clip_margin=0``,
+  ``standardize_features=True``, ``batch_norm_momentum=0.9``, ``reduce_lr_patience=3``),
+  random search (``number_of_generations=1``);
 * ``generations``: the defaults with ``number_of_generations=3`` (every bred child starts
   from fresh weights);
 * opt-in: ``"generations, inherited"`` (``inherit_weights=True``: the units a child shares
   with its parent start from its trained weights), and ablations ``"no scaling"``, ``"no
   clipping"``, ``"no plateau"``, ``"clip margin"``, ``"raw inputs"``: the random-search
   defaults with one part changed; ``"momentum 0.99"`` and ``"generations, momentum 0.99"``
-  (Keras' momentum, the defaults until it became 0.9).
+  (Keras' momentum, the defaults until it became 0.9); ``"target std 1"`` and
+  ``"generations, target std 1"`` (``scaled_target_std=1.0``: standardized targets, the
+  defaults until they became centred only).
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -75,6 +78,8 @@ VARIANTS = {
     "raw inputs": dict(standardize_features=False, number_of_generations=1),
     "momentum 0.99": dict(batch_norm_momentum=0.99, number_of_generations=1),
     "generations, momentum 0.99": dict(batch_norm_momentum=0.99, number_of_generations=3),
+    "target std 1": dict(scaled_target_std=1.0, number_of_generations=1),
+    "generations, target std 1": dict(scaled_target_std=1.0, number_of_generations=3),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309

@@ -37,6 +37,7 @@ VARIANTS = {
                                standardize_features=False, batch_norm_momentum=0.99,
                                reduce_lr_patience=None, number_of_generations=1),
     "momentum 0.99": dict(batch_norm_momentum=0.99),
+    "target std 1": dict(scaled_target_std=1.0),
 }
 
 
@@ -47,8 +48,9 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", default=["defaults", "original behaviour"],
                         choices=list(VARIANTS),
                         help='also "inherited weights" (the defaults with '
-                             'inherit_weights=True) and "momentum 0.99" (with '
-                             'batch_norm_momentum=0.99)')
+                             'inherit_weights=True), "momentum 0.99" (with '
+                             'batch_norm_momentum=0.99) and "target std 1" (with '
+                             'scaled_target_std=1.0)')
     args = parser.parse_args()
     print_header("Best val RMSE of the README search, by seed")
     x, y = ames.ames_features(ames.load_ames())
@@ -56,7 +58,8 @@ def main() -> int:
     rows, bests, walls = [], {name: [] for name in variants}, {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as tmp:
         for i, seed in enumerate(args.seeds):
-            names = list(variants)[i % 2:] + list(variants)[:i % 2]  # alternate who goes first
+            k = i % len(variants)  # rotate who goes first
+            names = list(variants)[k:] + list(variants)[:k]
             for name in names:
                 search = ames.build_search(x, y, str(Path(tmp) / f"{name}{seed}"), seed=seed,
                                            verbose=0, **variants[name])

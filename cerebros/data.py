@@ -28,7 +28,7 @@ from cerebros.checks import check_bool, check_number
 from cerebros.spec import normalize_shapes
 
 __all__ = ["PreparedData", "prepare_data", "hash_based_split", "feature_bounds",
-           "feature_scaling", "target_scaling"]
+           "feature_scaling", "target_scaling", "SCALED_TARGET_STD"]
 
 logger = logging.getLogger(__name__)
 
@@ -478,13 +478,25 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     return tuple(pairs)
 
 
-def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool]) -> tuple | None:
-    """Per-output ``(mean, scale)`` of the training labels (float64; a constant column gets
-    scale 1), None for outputs not ``scaled``; None when no output is."""
+SCALED_TARGET_STD: float | None = None
+"""Default spread of the regression targets that a scaled output learns: None, centred only,
+in the labels' own units (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
+
+
+def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
+                   target_std: float | None = 1.0) -> tuple | None:
+    """Per-output ``(mean, scale)`` of the training labels such that ``(y - mean) / scale``
+    has standard deviation ``target_std`` (float64), or is only centred, in the labels' own
+    units, for ``target_std=None``; None for outputs not ``scaled``; None when no output
+    is."""
     if not any(scaled):
         return None
-    return tuple(_mean_and_scale(np.asarray(y, dtype="float64")) if on else None
-                 for y, on in zip(y_train, scaled))
+
+    def pair(y: np.ndarray) -> tuple[list[float], list[float]]:
+        mean, std = _mean_and_scale(np.asarray(y, dtype="float64"))
+        return mean, [1.0] * len(std) if target_std is None else [v / target_std for v in std]
+
+    return tuple(pair(y) if on else None for y, on in zip(y_train, scaled))
 
 
 def _mean_and_scale(columns: np.ndarray) -> tuple[list[float], list[float]]:

@@ -444,3 +444,23 @@ def test_feature_bounds_hold_sparse_columns_and_let_dense_ones_extrapolate():
     assert (low0, high0) == ([dense.min(), 0.0], [dense.max(), 144.0])
     with pytest.raises(ValueError, match="clip_margin must be a finite number >= 0.0"):
         feature_bounds([dense[:, None]], 0.001, -0.5)
+
+
+@pytest.mark.parametrize("target_std", [1.0, 1000.0, None])
+def test_target_scaling_gives_the_network_targets_of_the_asked_spread(target_std):
+    from cerebros.data import target_scaling
+
+    prices = np.random.default_rng(3).normal(180_000, 80_000, size=(500, 1))
+    constant = np.full((500, 1), 7.0)
+    (mean, scale), (c_mean, c_scale), none = target_scaling(
+        [prices, constant, prices], [True, True, False], target_std)
+    z = (prices[:, 0] - mean[0]) / scale[0]
+    assert z.mean() == pytest.approx(0.0, abs=1e-9)
+    if target_std is None:
+        assert scale == [1.0], "centred only: the labels' own units"
+        assert z.std() == pytest.approx(prices.std())
+    else:
+        assert z.std() == pytest.approx(target_std)
+    assert c_mean == [7.0] and ((constant[:, 0] - c_mean[0]) / c_scale[0] == 0).all()
+    assert none is None
+    assert target_scaling([prices], [False], target_std) is None

@@ -105,18 +105,21 @@ def test_a_project_is_not_resumed_with_another_decay_function_of_the_same_name(s
 
 def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_behaviour(
         small_search, tmp_path):
-    """A manifest written before ``standardize_features``, ``inherit_weights`` and
-    ``batch_norm_momentum`` existed lacks them: such a project had raw inputs, no
-    inheritance and Keras' momentum, so it resumes when asked for those and is refused,
-    naming the setting, when asked for another."""
+    """A manifest written before ``standardize_features``, ``inherit_weights``,
+    ``batch_norm_momentum`` and ``scaled_target_std`` existed lacks them: such a project had
+    raw inputs, no inheritance, Keras' momentum and targets standardized to spread 1, so it
+    resumes when asked for those and is refused, naming the setting, when asked for
+    another."""
     from cerebros.project import MANIFEST_NAME
 
     raw = dict(number_of_architecture_moities_to_try=1, standardize_features=False,
-               batch_norm_momentum=0.99)
+               batch_norm_momentum=0.99, scaled_target_std=1.0)
     SimpleCerebrosRandomSearch(**small_search(**raw)).run_random_search()
     manifest = tmp_path / "project" / MANIFEST_NAME
     older = json.loads(manifest.read_text())
-    del older["standardize_features"], older["inherit_weights"], older["batch_norm_momentum"]
+    for key in ("standardize_features", "inherit_weights", "batch_norm_momentum",
+                "scaled_target_std"):
+        del older[key]
     manifest.write_text(json.dumps(older))
     oracle = (tmp_path / "project" / "oracle.csv").read_bytes()
 
@@ -124,10 +127,13 @@ def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_
     assert (tmp_path / "project" / "oracle.csv").read_bytes() == oracle, "nothing retrained"
     with pytest.raises(ValueError, match=r"standardize_features: False \(absent: implied\) "
                                          r"-> True\. Use a new project_name"):
-        SimpleCerebrosRandomSearch(**small_search(
-            number_of_architecture_moities_to_try=1, batch_norm_momentum=0.99)
-        ).run_random_search()
+        SimpleCerebrosRandomSearch(**small_search(**{**raw, "standardize_features": True})
+                                   ).run_random_search()
     with pytest.raises(ValueError, match=r"batch_norm_momentum: 0.99 \(absent: implied\) "
                                          r"-> 0.9\b"):
         SimpleCerebrosRandomSearch(**small_search(**{**raw, "batch_norm_momentum": 0.9})
+                                   ).run_random_search()
+    with pytest.raises(ValueError, match=r"scaled_target_std: 1.0 \(absent: implied\) "
+                                         r"-> None\b"):
+        SimpleCerebrosRandomSearch(**small_search(**{**raw, "scaled_target_std": None})
                                    ).run_random_search()

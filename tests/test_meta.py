@@ -89,6 +89,8 @@ def env():
     ({"predecessor_level_connection_affinity_factor_main_rounding_rule": ["round"]},
      ["one of 'ceil', 'floor'", "'round'"]),
     ({"batch_size": 2.5}, ["space['batch_size']", "whole number"]),
+    ({"scaled_target_std": (0.0, 10.0)}, ["space['scaled_target_std']", "> 0.0"]),
+    ({"batch_norm_momentum": (0.5, 1.5)}, ["space['batch_norm_momentum']", "<= 1.0"]),
 ])
 def test_a_bad_space_is_refused_naming_the_entry(space, words):
     with pytest.raises(ValueError) as error:
@@ -99,7 +101,9 @@ def test_a_bad_space_is_refused_naming_the_entry(space, words):
 
 def test_pairs_are_valid_by_construction_and_known_settings_map_back():
     space = SearchSpace({"levels": (2, 9), "skip_connection_depth": (1, 3),
-                         "activation": Choice("elu", "gelu"), "batch_size": 32})
+                         "activation": Choice("elu", "gelu"), "batch_size": 32,
+                         "scaled_target_std": (1.0, 1000.0), "batch_norm_momentum": 0.9})
+    assert "scaled_target_std" not in SearchSpace().tuned(), "opt-in: tuned only when named"
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(200):
         trial = study.ask()
@@ -109,6 +113,8 @@ def test_pairs_are_valid_by_construction_and_known_settings_map_back():
             bounds = space.to_dict()[name]
             assert bounds["low"] <= low <= high <= bounds["high"]
         assert arguments["batch_size"] == 32 and arguments["activation"] in ("elu", "gelu")
+        assert 1.0 <= arguments["scaled_target_std"] <= 1000.0
+        assert arguments["batch_norm_momentum"] == 0.9
         assert space.arguments_of(space.params_of(arguments)) == arguments
         study.tell(trial, 0.0)
     assert SearchSpace(space.to_dict()) == space, "the JSON form reads back as the same space"

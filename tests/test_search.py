@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from cerebros import (DenseUnit, SearchFailedError, SimpleCerebrosRandomSearch, simple_sigmoid,
                       zero_7_exp_decay, zero_95_exp_decay)
+from cerebros.data import SCALED_TARGET_STD
 from cerebros.simplecerebrosrandomsearch.simple_cerebros_random_search import (
     SimpleCerebrosRandomSearch as OriginalPath)
 from trial_callbacks import PoisonTrials, RecordEpochs, RecordGraphOptimizer
@@ -295,7 +296,8 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
     (standardize,) = _layers(model, "StandardizeFeatures")
     train = search.data.y_train[0].astype("float64")
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
-    assert scale.get_config()["scale"] == pytest.approx([train.std()])
+    assert SCALED_TARGET_STD is None, "the default: centred only, in the labels' units"
+    assert scale.get_config()["scale"] == [1.0]
     features = search.data.x_train[0].astype("float64")
     low, high = np.quantile(features, 0.001, axis=0), np.quantile(features, 0.999, axis=0)
     assert clip.get_config()["low"] == pytest.approx(low.tolist(), rel=1e-6)
@@ -329,13 +331,22 @@ def test_original_behaviour_without_scaling_or_clipping(small_search, tmp_path):
     assert not _layers(raw.get_best_model(), "StandardizeFeatures")
 
 
-def test_batch_norm_momentum_reaches_every_unit_of_the_saved_models(small_search):
-    search = SimpleCerebrosRandomSearch(**small_search(number_of_architecture_moities_to_try=1,
-                                                       batch_norm_momentum=0.75))
+def test_momentum_and_target_spread_reach_the_saved_models(small_search, regression_data):
+    x, y = regression_data
+    prices = y * 40_000 + 180_000
+    search = SimpleCerebrosRandomSearch(**small_search(
+        labels=[prices], number_of_architecture_moities_to_try=1, batch_norm_momentum=0.75,
+        scaled_target_std=1000.0))
     search.run_random_search()
     assert search.manifest()["batch_norm_momentum"] == 0.75
-    units = _layers(search.get_best_model(), "FusedDenseUnit")
+    assert search.manifest()["scaled_target_std"] == 1000.0
+    model = search.get_best_model()
+    units = _layers(model, "FusedDenseUnit")
     assert units and {unit.momentum for unit in units} == {0.75}
+    (scale,) = _layers(model, "ScaleTargets")
+    train = search.data.y_train[0].astype("float64")
+    assert scale.get_config()["scale"] == pytest.approx([train.std() / 1000.0])
+    assert scale.get_config()["mean"] == pytest.approx([train.mean()])
 
 
 def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(small_search,
@@ -380,6 +391,9 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data):
                                       r"\[0.0, 1.0\]; got .0.9."),
     (dict(batch_norm_momentum=-0.1), r"batch_norm_momentum must be a finite number in "
                                      r"\[0.0, 1.0\]; got -0.1"),
+    (dict(scaled_target_std=0), r"scaled_target_std must be a finite number > 0.0; got 0"),
+    (dict(scaled_target_std=float("nan")), r"scaled_target_std must be a finite number"),
+    (dict(scaled_target_std="1000"), r"scaled_target_std must be a finite number"),
 ])
 def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -438,6 +452,9 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "p_lateral_connection: 0.97" in text
     assert ("features clipped at quantile 0.001 with margin 0.0, standardized: True, "
             "batch-normalization momentum 0.9") in text
+    assert "targets scaled: True (centred only)" in text
+    assert "targets scaled: True (to standard deviation 1.0)" in SimpleCerebrosRandomSearch(
+        **small_search(scaled_target_std=1.0)).search_space_summary()
 
 
 @pytest.mark.parametrize("reduce_lr_patience, halved", [(1, True), (None, False)])

@@ -144,6 +144,10 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
               low_open=True, log=True, help="AdamW's learning rate"),
     Dimension("batch_size", "int", ("batch_size",), Range(16, 256), minimum=1, log=True,
               help="training batch size"),
+    Dimension("batch_norm_momentum", "float", ("batch_norm_momentum",), None, minimum=0.0,
+              maximum=1.0, help="batch normalization's momentum"),
+    Dimension("scaled_target_std", "float", ("scaled_target_std",), None, minimum=0.0,
+              low_open=True, log=True, help="spread of the scaled regression targets"),
 )}
 """Every dimension a space may name (see the module docstring)."""
 
