@@ -97,6 +97,11 @@ _finite_float = _float_where(math.isfinite, "a finite number")
 _fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
+def _target_std(text: str) -> float | None:
+    """``--target-std``: "none" or a number > 0."""
+    return None if text.lower() == "none" else _positive_float(text)
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows an option's default, unless it is "not given" (None, off, or a counter's 0)."""
 
@@ -153,6 +158,12 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inherit-weights", action="store_true",
                         help="the units a bred child shares with its parent start from the "
                              "parent's trained weights (default: fresh weights)")
+    parser.add_argument("--target-std", type=_target_std, default=argparse.SUPPRESS,
+                        metavar="S|none",
+                        help="spread of the targets a regression network learns: none "
+                             "(the library's default) centres them only, in the target's own "
+                             "units; a number S also rescales them to standard deviation S "
+                             "(1: standardized)")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
@@ -559,7 +570,8 @@ def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels
         number_of_architecture_moities_to_try=args.trials,
         number_of_tries_per_architecture_moity=args.tries_per_architecture,
         number_of_generations=args.generations, inherit_weights=args.inherit_weights,
-        seed=args.seed, epochs=args.epochs, patience=args.patience)
+        seed=args.seed, epochs=args.epochs, patience=args.patience,
+        **({"scaled_target_std": args.target_std} if "target_std" in args else {}))
 
 
 def _search(args: argparse.Namespace) -> int:

@@ -151,8 +151,8 @@ class SimpleCerebrosRandomSearch:
         The standard deviation of the targets that a scaled output learns.  None (default):
         centred only, in the labels' own units (``ScaleTargets`` adds the training labels'
         mean); a number: ``ScaleTargets`` also multiplies by ``std / scaled_target_std`` of
-        the training labels (1.0: standardized targets, the default until this option
-        existed).  Adam's steps have the size of the learning rate whatever the targets'
+        the training labels (1.0: standardized targets, the default before commit
+        c3d5361).  Adam's steps have the size of the learning rate whatever the targets'
         scale, so this sets how far one step moves the output relative to the targets: the
         original trained on raw prices (spread about $80,000 on Ames), where the README's
         learning rate was tuned, and collapsed when a network did not learn the price level,
@@ -393,7 +393,7 @@ class SimpleCerebrosRandomSearch:
                 else f"to standard deviation {self.scaled_target_std}")
 
     def _scales_output(self, index: int) -> bool:
-        """Whether output ``index`` learns standardized targets: always/never for
+        """Whether output ``index`` learns scaled targets: always/never for
         ``scale_targets=True/False``; for "auto", a linear output trained with a regression
         loss on labels as wide as the output."""
         if self.scale_targets != "auto":

@@ -80,7 +80,7 @@ def test_module_help_lists_the_commands(tmp_path):
                 "--seed", "--patience", "--batch-size", "--learning-rate",
                 "--validation-split", "--min-levels", "--max-neurons", "--task", "--backend",
                 "--workers", "--overwrite", "--top", "--fillna", "--verbose", "--debug",
-                "--generations", "--inherit-weights"]),
+                "--generations", "--inherit-weights", "--target-std"]),
     ("show", ["--top", "--no-plots"]),
     ("graph", ["--trial", "--subtrial", "--output"]),
 ])
@@ -102,6 +102,25 @@ def test_inherit_weights_turns_weight_inheritance_on(flags, inherit):
     arguments = cli._search_arguments(args, target.to_frame("x"), target,
                                       cli._choose_task(target, "auto"))
     assert arguments["inherit_weights"] is inherit
+
+
+@pytest.mark.parametrize("command", ["search", "tune"])
+@pytest.mark.parametrize("flags, expected", [([], "absent"), (["--target-std", "none"], None),
+                                             (["--target-std", "1000"], 1000.0)])
+def test_target_std_is_passed_only_when_given(command, flags, expected):
+    args = cli.build_parser().parse_args([command, "data.csv", "--target", "y", *flags])
+    target = pd.Series([1.0, 2.5, 3.0, 4.5])
+    arguments = cli._search_arguments(args, target.to_frame("x"), target,
+                                      cli._choose_task(target, "auto"))
+    assert arguments.get("scaled_target_std", "absent") == expected
+
+
+def test_a_bad_target_std_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.build_parser().parse_args(["search", "data.csv", "--target", "y",
+                                       "--target-std", "0"])
+    assert exit_info.value.code == 2
+    assert "--target-std: expected a number > 0, got '0'" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- search
