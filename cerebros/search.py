@@ -316,6 +316,10 @@ class SimpleCerebrosRandomSearch:
         self.scale_targets = check_choice("scale_targets", a["scale_targets"], (True, False, "auto"))
         self.scaled_target_std = (None if a["scaled_target_std"] is None else check_number(
             "scaled_target_std", a["scaled_target_std"], 0.0, low_open=True))
+        if self.scale_targets is False and self.scaled_target_std is not None:
+            raise ValueError(f"scaled_target_std={self.scaled_target_std} has no effect with "
+                             "scale_targets=False (raw targets); pass scale_targets='auto' or "
+                             "True to rescale the targets, or leave scaled_target_std out.")
         self.clip_features = (None if a["clip_features"] is None
                               else check_number("clip_features", a["clip_features"], 0.0, 0.25))
         self.clip_margin = check_number("clip_margin", a["clip_margin"], 0.0)
@@ -380,6 +384,10 @@ class SimpleCerebrosRandomSearch:
         standardization and the scaling of regression targets (see ``clip_features``,
         ``standardize_features`` and ``scale_targets``)."""
         scaled = [self._scales_output(i) for i in range(len(self.output_widths))]
+        if self.scaled_target_std is not None and not any(scaled):
+            logger.warning("scaled_target_std=%s has no effect: no output learns scaled "
+                           "targets (scale_targets='auto' scales only linear outputs trained "
+                           "with a regression loss).", self.scaled_target_std)
         bounds = (None if self.clip_features is None
                   else feature_bounds(self.data.x_train, self.clip_features, self.clip_margin))
         self.model_options = dataclasses.replace(

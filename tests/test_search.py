@@ -371,7 +371,7 @@ def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(sm
     assert scores[False] > 100 * scores[True], scores
 
 
-def test_classification_outputs_are_not_rescaled(small_search, regression_data):
+def test_classification_outputs_are_not_rescaled(small_search, regression_data, caplog):
     x, y = regression_data
     classes = (y > 0).astype("int64")
     search = SimpleCerebrosRandomSearch(**small_search(
@@ -380,6 +380,12 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data):
         metric_to_rank_by="val_accuracy", direction="max"))
     assert search.model_options.target_scaling is None
     assert search.model_options.input_bounds is not None
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        SimpleCerebrosRandomSearch(**small_search(
+            labels=[classes], output_shapes=[2], final_activation="softmax",
+            loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+            metric_to_rank_by="val_accuracy", direction="max", scaled_target_std=10.0))
+    assert "scaled_target_std=10.0 has no effect: no output learns scaled" in caplog.text
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -394,6 +400,8 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data):
     (dict(scaled_target_std=0), r"scaled_target_std must be a finite number > 0.0; got 0"),
     (dict(scaled_target_std=float("nan")), r"scaled_target_std must be a finite number"),
     (dict(scaled_target_std="1000"), r"scaled_target_std must be a finite number"),
+    (dict(scaled_target_std=1000, scale_targets=False),
+     r"scaled_target_std=1000.0 has no effect with scale_targets=False"),
 ])
 def test_bad_scaling_options_fail_before_anything_is_written(small_search, tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
