@@ -17,7 +17,7 @@ interleaved seed by seed (variant order rotating with the seed):
 * ``original``: the original's behaviour: raw targets, raw inputs without clipping, batch
   normalization's momentum 0.99, a constant learning rate, random search;
 * ``random``: this library's defaults (``scale_targets="auto"`` with
-  ``scaled_target_std=None``: centred targets, ``clip_features=0.001``, ``clip_margin=0``,
+  ``scaled_target_std=1``: standardized targets, ``clip_features=0.001``, ``clip_margin=0``,
   ``standardize_features=True``, ``batch_norm_momentum=0.9``, ``reduce_lr_patience=3``),
   random search (``number_of_generations=1``);
 * ``generations``: the defaults with ``number_of_generations=3`` (every bred child starts
@@ -26,9 +26,11 @@ interleaved seed by seed (variant order rotating with the seed):
   with its parent start from its trained weights), and ablations ``"no scaling"``, ``"no
   clipping"``, ``"no plateau"``, ``"clip margin"``, ``"raw inputs"``: the random-search
   defaults with one part changed; ``"momentum 0.99"`` and ``"generations, momentum 0.99"``
-  (Keras' momentum, the defaults until it became 0.9); ``"target std 1"`` and
-  ``"generations, target std 1"`` (``scaled_target_std=1.0``: standardized targets, the
-  defaults until they became centred only).
+  (Keras' momentum, the defaults until it became 0.9); ``"centred targets"`` and
+  ``"generations, centred targets"`` (``scaled_target_std=None``: targets centred only, in
+  the labels' units); ``"cli settings"`` and ``"cli settings, centred targets"``: the
+  command line's defaults (learning rate 0.005, batch 200, 20 epochs, 5 trials, random
+  search) with standardized and centred targets.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -62,6 +64,9 @@ quiet_tensorflow()
 
 import ames_regression as ames  # noqa: E402
 
+_CLI = dict(learning_rate=0.005, batch_size=200, epochs=20,
+            number_of_architecture_moities_to_try=5)
+
 VARIANTS = {
     "original": dict(scale_targets=False, clip_features=None, standardize_features=False,
                      batch_norm_momentum=0.99, reduce_lr_patience=None,
@@ -78,8 +83,12 @@ VARIANTS = {
     "raw inputs": dict(standardize_features=False, number_of_generations=1),
     "momentum 0.99": dict(batch_norm_momentum=0.99, number_of_generations=1),
     "generations, momentum 0.99": dict(batch_norm_momentum=0.99, number_of_generations=3),
-    "target std 1": dict(scaled_target_std=1.0, number_of_generations=1),
-    "generations, target std 1": dict(scaled_target_std=1.0, number_of_generations=3),
+    "centred targets": dict(scaled_target_std=None, number_of_generations=1),
+    "generations, centred targets": dict(scaled_target_std=None, number_of_generations=3),
+    # The command line's defaults (learning rate 0.005, batch 200, 20 epochs, 5 trials):
+    # standardized against centred targets.
+    "cli settings": dict(_CLI, number_of_generations=1),
+    "cli settings, centred targets": dict(_CLI, scaled_target_std=None, number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309

@@ -37,7 +37,7 @@ VARIANTS = {
                                standardize_features=False, batch_norm_momentum=0.99,
                                reduce_lr_patience=None, number_of_generations=1),
     "momentum 0.99": dict(batch_norm_momentum=0.99),
-    "target std 1": dict(scaled_target_std=1.0),
+    "centred targets": dict(scaled_target_std=None),
 }
 
 
@@ -49,8 +49,8 @@ def main() -> int:
                         choices=list(VARIANTS),
                         help='also "inherited weights" (the defaults with '
                              'inherit_weights=True), "momentum 0.99" (with '
-                             'batch_norm_momentum=0.99) and "target std 1" (with '
-                             'scaled_target_std=1.0)')
+                             'batch_norm_momentum=0.99) and "centred targets" (with '
+                             'scaled_target_std=None)')
     args = parser.parse_args()
     print_header("Best val RMSE of the README search, by seed")
     x, y = ames.ames_features(ames.load_ames())

@@ -160,10 +160,10 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
                              "parent's trained weights (default: fresh weights)")
     parser.add_argument("--target-std", type=_target_std, default=argparse.SUPPRESS,
                         metavar="S|none",
-                        help="spread of the targets a regression network learns: none "
-                             "(the library's default) centres them only, in the target's own "
-                             "units; a number S also rescales them to standard deviation S "
-                             "(1: standardized)")
+                        help="spread of the targets a regression network learns: a number "
+                             "S rescales them to standard deviation S (the library's default: "
+                             "1, standardized); none centres them only, in the target's own "
+                             "units (needs a learning rate near the README's 0.0664)")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",

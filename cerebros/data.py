@@ -478,9 +478,9 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     return tuple(pairs)
 
 
-SCALED_TARGET_STD: float | None = None
-"""Default spread of the regression targets that a scaled output learns: None, centred only,
-in the labels' own units (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
+SCALED_TARGET_STD: float | None = 1.0
+"""Default spread of the regression targets that a scaled output learns: 1, standardized
+targets (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],

@@ -296,8 +296,8 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
     (standardize,) = _layers(model, "StandardizeFeatures")
     train = search.data.y_train[0].astype("float64")
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
-    assert SCALED_TARGET_STD is None, "the default: centred only, in the labels' units"
-    assert scale.get_config()["scale"] == [1.0]
+    assert SCALED_TARGET_STD == 1.0, "the default: standardized targets"
+    assert scale.get_config()["scale"] == pytest.approx([train.std()])
     features = search.data.x_train[0].astype("float64")
     low, high = np.quantile(features, 0.001, axis=0), np.quantile(features, 0.999, axis=0)
     assert clip.get_config()["low"] == pytest.approx(low.tolist(), rel=1e-6)
@@ -460,9 +460,9 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "p_lateral_connection: 0.97" in text
     assert ("features clipped at quantile 0.001 with margin 0.0, standardized: True, "
             "batch-normalization momentum 0.9") in text
-    assert "targets scaled: True (centred only)" in text
-    assert "targets scaled: True (to standard deviation 1.0)" in SimpleCerebrosRandomSearch(
-        **small_search(scaled_target_std=1.0)).search_space_summary()
+    assert "targets scaled: True (to standard deviation 1.0)" in text
+    assert "targets scaled: True (centred only)" in SimpleCerebrosRandomSearch(
+        **small_search(scaled_target_std=None)).search_space_summary()
 
 
 @pytest.mark.parametrize("reduce_lr_patience, halved", [(1, True), (None, False)])
