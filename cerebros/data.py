@@ -484,7 +484,7 @@ targets (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
-                   target_std: float | None = 1.0) -> tuple | None:
+                   target_std: float | None = SCALED_TARGET_STD) -> tuple | None:
     """Per-output ``(mean, scale)`` of the training labels such that ``(y - mean) / scale``
     has standard deviation ``target_std`` (float64), or is only centred, in the labels' own
     units, for ``target_std=None``; None for outputs not ``scaled``; None when no output

@@ -140,13 +140,13 @@ class SimpleCerebrosRandomSearch:
     allow_label_leakage : bool
         Do not refuse features that equal a label column.
     scale_targets : {"auto", True, False}
-        Let regression outputs learn centred (and, with ``scaled_target_std``, rescaled)
-        targets: a ``ScaleTargets`` layer inside the model maps them back with the training
-        labels' mean (and standard deviation), so the model predicts, and the oracle
-        reports, the user's units.  "auto" (default) does this for linear outputs trained
-        with a regression loss; False is the original's behaviour (raw targets, which at the
-        README's learning rate stops most networks before they learn the price level; see
-        ``benchmarks/bench_quality.py``).
+        Let regression outputs learn scaled targets (standardized by default; see
+        ``scaled_target_std``): a ``ScaleTargets`` layer inside the model maps them back
+        with the training labels' mean and standard deviation, so the model predicts, and
+        the oracle reports, the user's units.  "auto" (default) scales linear outputs
+        trained with a regression loss; False is the original's behaviour (raw targets,
+        which at the README's learning rate stops most networks before they learn the price
+        level; see ``benchmarks/bench_quality.py``).
     scaled_target_std : float or None
         The standard deviation of the targets that a scaled output learns (default 1.0,
         standardized targets): ``ScaleTargets`` multiplies the network's output by ``std /
