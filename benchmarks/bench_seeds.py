@@ -38,6 +38,14 @@ VARIANTS = {
                                reduce_lr_patience=None, number_of_generations=1),
     "momentum 0.99": dict(batch_norm_momentum=0.99),
     "centred targets": dict(scaled_target_std=None),
+    # The diagnostic that led to ``scaled_target_std`` (RESULTS.md, bench_quality's section).
+    "raw targets": dict(scale_targets=False),
+    "learning rate 0.02": dict(learning_rate=0.02),
+    "learning rate 0.006": dict(learning_rate=0.006),
+    "no early stopping": dict(patience=0),
+    "spread 10": dict(scaled_target_std=10.0),
+    "spread 100": dict(scaled_target_std=100.0),
+    "spread 1000": dict(scaled_target_std=1000.0),
 }
 
 
@@ -49,8 +57,10 @@ def main() -> int:
                         choices=list(VARIANTS),
                         help='also "inherited weights" (the defaults with '
                              'inherit_weights=True), "momentum 0.99" (with '
-                             'batch_norm_momentum=0.99) and "centred targets" (with '
-                             'scaled_target_std=None)')
+                             'batch_norm_momentum=0.99), "centred targets" (with '
+                             'scaled_target_std=None), and the defaults with one change: '
+                             '"raw targets", "learning rate 0.02" / "0.006", "no early '
+                             'stopping", "spread 10" / "100" / "1000"')
     args = parser.parse_args()
     print_header("Best val RMSE of the README search, by seed")
     x, y = ames.ames_features(ames.load_ames())
