@@ -41,11 +41,12 @@ __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
 
 logger = logging.getLogger(__name__)
 
-_MANIFEST_KEYS_SINCE = {"inherit_weights": False, "standardize_features": False,
+IMPLIED_MANIFEST_VALUES = {"inherit_weights": False, "standardize_features": False,
                         "batch_norm_momentum": KERAS_BATCH_NORM_MOMENTUM,
                         "scaled_target_std": 1.0}
 """Manifest keys added after projects already existed, with the behaviour such a project
-had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``)."""
+had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``).
+A meta-search's study fills its stored inner manifest from the same values."""
 
 _IGNORED_ARGUMENTS = {
     "model_graphs": "graphs are always written to <project_name>/model_graphs when "
@@ -591,7 +592,7 @@ class SimpleCerebrosRandomSearch:
 
     def _run(self, on_trial_end: Callable[[TrialProgress], Any] | None = None) -> float:
         resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite,
-                                                       implied=_MANIFEST_KEYS_SINCE)
+                                                       implied=IMPLIED_MANIFEST_VALUES)
         self.project.create()
         oracle = Oracle(self.project.root)
         retry = oracle.retriable()

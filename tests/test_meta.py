@@ -174,6 +174,31 @@ def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_p
     assert not list(project.glob("meta_trial_*")), "nothing was trained"
 
 
+def test_a_study_from_before_a_setting_existed_continues_with_that_settings_old_value(tmp_path):
+    """A study whose stored inner manifest lacks a setting added since (here
+    ``standardize_features``, ``batch_norm_momentum`` and ``scaled_target_std``) is read as
+    holding the behaviour it had, as a single search's project is: refused, naming the old
+    value, when the meta-search asks for another, and continued when it asks for that one."""
+    project = tmp_path / "meta"
+    meta = MetaSearch(project, TINY, n_meta_trials=1, **inner())
+    stored = meta.study.user_attrs[studies.MANIFEST_KEY]
+    old = dict(stored, inner={k: v for k, v in stored["inner"].items()
+                              if k not in ("standardize_features", "batch_norm_momentum",
+                                           "scaled_target_std")})
+    meta.study.set_user_attr(studies.MANIFEST_KEY, old)
+    with pytest.raises(StudyManifestError, match=r"inner\.standardize_features: False \(absent: implied\) -> "
+                       r"True; inner\.batch_norm_momentum: 0\.99 \(absent: implied\) -> 0\.9\."
+                       r"(?!.*scaled_target_std)"):
+        MetaSearch(project, TINY, **inner())
+    with pytest.raises(StudyManifestError, match=r"inner\.scaled_target_std: 1\.0 \(absent: implied\) -> 10\.0"):
+        MetaSearch(project, TINY, **inner(standardize_features=False, batch_norm_momentum=0.99,
+                                          scaled_target_std=10.0))
+    resumed = MetaSearch(project, TINY, **inner(standardize_features=False,
+                                                batch_norm_momentum=0.99))
+    assert resumed.study.user_attrs[studies.MANIFEST_KEY] == old, "the stored manifest is kept"
+    assert not list(project.glob("meta_trial_*")), "nothing was trained"
+
+
 @pytest.mark.parametrize("start_from, words", [
     ("best", ["start_from must be 'readme', None", "'best'"]),
     (3, ["start_from must be", "int"]),

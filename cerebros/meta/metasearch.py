@@ -249,8 +249,11 @@ class MetaSearch:
         if self.config.storage is None:
             self.root.mkdir(parents=True, exist_ok=True)
         self.storage = studies.open_storage(self.storage_url)
+        from cerebros.search import IMPLIED_MANIFEST_VALUES
+
         self.study = studies.open_study(self.storage, self.study_name, self.direction,
-                                        self.manifest, self._sampler(0), self._pruner())
+                                        self.manifest, self._sampler(0), self._pruner(),
+                                        implied=IMPLIED_MANIFEST_VALUES)
         studies.enqueue_start_points(self.study, self.storage_url, self.start_points)
         self.root.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.root / META_MANIFEST_NAME, {

@@ -32,6 +32,7 @@ Optuna is imported only inside the functions that need it.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
@@ -164,23 +165,31 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "",
+                 implied: frozenset[str] = frozenset()) -> list[str]:
+    """Each differing key as ``dotted.key: old -> new`` (an ``old`` value implied for an
+    absent key, named by its dotted path in ``implied``, is marked so)."""
     changes = []
     for key in list(old) + [k for k in new if k not in old]:
         a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
         if isinstance(a, dict) and isinstance(b, dict):
-            changes += _differences(a, b, f"{prefix}{key}.")
+            changes += _differences(a, b, f"{prefix}{key}.", implied)
         elif a != b:
-            changes.append(f"{prefix}{key}: {a!r} -> {b!r}")
+            note = " (absent: implied)" if f"{prefix}{key}" in implied else ""
+            changes.append(f"{prefix}{key}: {a!r}{note} -> {b!r}")
     return changes
 
 
 def open_study(storage: Any, study_name: str, direction: str, manifest: dict[str, Any],
-               sampler: Any = None, pruner: Any = None, create: bool = True):
+               sampler: Any = None, pruner: Any = None, create: bool = True,
+               implied: dict[str, Any] | None = None):
     """Create or load the study ``study_name`` and check that it belongs to this meta-search.
 
     The first process stores ``manifest`` (JSON) as a study attribute; every later one must
-    bring the same manifest and direction.
+    bring the same manifest and direction.  ``implied`` gives values for keys of the inner
+    search's manifest (``manifest["inner"]``) that a study stored before those keys existed
+    lacks: such a study is compared as if it held them, so it continues when the meta-search
+    asks for the behaviour it was made with.
 
     Raises
     ------
@@ -215,12 +224,29 @@ def open_study(storage: Any, study_name: str, direction: str, manifest: dict[str
         study.set_user_attr(MANIFEST_KEY, manifest)
         stored = optuna.load_study(storage=storage, study_name=study_name).user_attrs.get(
             MANIFEST_KEY)
+    filled: dict[str, Any] = {}
+    if stored is not None and manifest is not None:
+        stored, filled = _with_implied_inner(stored, manifest, implied or {})
     if stored is not None and manifest is not None and stored != manifest:
         raise StudyManifestError(
             f"study {study_name!r} was created by a meta-search with other settings: "
-            + "; ".join(_differences(stored, manifest))
+            + "; ".join(_differences(stored, manifest,
+                                     implied=frozenset(f"inner.{key}" for key in filled)))
             + ". Use another study name or project, or the settings it was made with.")
     return study
+
+
+def _with_implied_inner(stored: dict[str, Any], manifest: dict[str, Any],
+                        implied: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``stored`` with each ``implied`` key that ``manifest["inner"]`` has and the stored
+    inner manifest lacks filled in (JSON-normalized, as stored values are), and those keys
+    with their filled values."""
+    inner, wanted = stored.get("inner"), manifest.get("inner")
+    if not isinstance(inner, dict) or not isinstance(wanted, dict):
+        return stored, {}
+    missing = {key: value for key, value in json.loads(json.dumps(implied)).items()
+               if key in wanted and key not in inner}
+    return ({**stored, "inner": {**inner, **missing}} if missing else stored), missing
 
 
 # ------------------------------------------------------------------ trials
