@@ -70,6 +70,8 @@ BENCHMARKS = [
     Benchmark("bench_fused", "fused vs unfused units on the same plans", about="about 2 min"),
     Benchmark("bench_trial_phases", "where a trial's time goes, before and after",
               about="about 2 min"),
+    Benchmark("bench_predict", "the first prediction of a saved trial model",
+              about="about 2 min"),
     Benchmark("bench_gpu", "the 10 × 10 network on a GPU, jit_compile on and off",
               args=("--epochs", "3"), env={"KERAS_BACKEND": "jax"}, needs_gpu=True,
               about="needs a GPU"),

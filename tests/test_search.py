@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from cerebros import (DenseUnit, SearchFailedError, SimpleCerebrosRandomSearch, simple_sigmoid,
-                      zero_7_exp_decay, zero_95_exp_decay)
+from cerebros import (DenseUnit, SearchFailedError, SimpleCerebrosRandomSearch, predict,
+                      simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay)
 from cerebros.data import SCALED_TARGET_STD
 from cerebros.simplecerebrosrandomsearch.simple_cerebros_random_search import (
     SimpleCerebrosRandomSearch as OriginalPath)
-from trial_callbacks import PoisonTrials, RecordEpochs, RecordGraphOptimizer
+from trial_callbacks import (PoisonTrials, RecordEpochs, RecordGraphOptimizer,
+                             RecordStepsPerExecution)
 
 ORIGINAL_COLUMNS = ["loss", "root_mean_squared_error", "val_loss", "val_root_mean_squared_error",
                     "trial_number", "subtrial_number", "model_name"]
@@ -189,6 +190,23 @@ def test_graph_optimizer_is_off_during_trials_and_restored_after(small_search,
     assert RecordGraphOptimizer.disabled == [not graph_optimization] * 2
     after = tf.config.optimizer.get_experimental_options().get("disable_meta_optimizer", False)
     assert after == before is False
+
+
+def test_trials_train_with_steps_per_execution_but_their_saved_models_predict_one_step_at_a_time(
+        small_search):
+    """Keras' ``predict`` traces ``steps_per_execution`` copies of the network into one
+    graph, so a saved model keeps the setting out of its compile config (its first
+    ``predict`` took 20 s instead of 1.5 s, ``benchmarks/bench_predict.py``)."""
+    RecordStepsPerExecution.steps = []
+    search = SimpleCerebrosRandomSearch(**small_search(
+        steps_per_execution=8, callbacks=[RecordStepsPerExecution()]))
+    search.run_random_search()
+    assert RecordStepsPerExecution.steps == [8, 8], "training used the search's setting"
+    model = search.get_best_model()
+    assert model.steps_per_execution == 1
+    assert model.get_compile_config()["steps_per_execution"] == 1
+    x = search.data.x_val[0]
+    np.testing.assert_allclose(model.predict(x, verbose=0), predict(model, x), rtol=1e-5)
 
 
 def test_nan_trial_is_recorded_as_failed_and_the_search_goes_on(small_search, tmp_path):

@@ -62,6 +62,15 @@ class RecordGraphOptimizer(keras.callbacks.Callback):
         type(self).disabled.append(bool(options.get("disable_meta_optimizer", False)))
 
 
+class RecordStepsPerExecution(keras.callbacks.Callback):
+    """Record, at each trial's start of training, the model's ``steps_per_execution``."""
+
+    steps: list = []
+
+    def on_train_begin(self, logs=None):
+        type(self).steps.append(self.model.steps_per_execution)
+
+
 class HoldEpoch(keras.callbacks.Callback):
     """At the start of ``epoch`` of ``trial``, touch ``marker`` and wait: a test kills the
     process while it waits, i.e. in the middle of that epoch."""
