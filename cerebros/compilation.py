@@ -74,8 +74,8 @@ def compile_model(model: keras.Model, learning_rate: float, loss: Any = "mse",
     ``steps_per_execution`` is set on the model for its training and evaluation (which
     Keras runs as a loop inside one graph) but kept out of its saved compile config:
     ``Model.predict`` instead traces that many copies of the whole network into one graph,
-    so a model loaded with 32 took 20 s for its first prediction on the README's Ames
-    networks, against 1.5 s with 1.
+    so a saved README network loaded with 32 took 18.9 s for its first prediction, against
+    1.3 s with 1 (``benchmarks/bench_predict.py``).
     """
     model.compile(optimizer=build_optimizer(learning_rate), loss=loss,
                   metrics=metrics_for_outputs(metrics, model.output_names),

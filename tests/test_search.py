@@ -196,7 +196,7 @@ def test_trials_train_with_steps_per_execution_but_their_saved_models_predict_on
         small_search):
     """Keras' ``predict`` traces ``steps_per_execution`` copies of the network into one
     graph, so a saved model keeps the setting out of its compile config (its first
-    ``predict`` took 20 s instead of 1.5 s, ``benchmarks/bench_predict.py``)."""
+    ``predict`` took 18.9 s instead of 1.3 s, ``benchmarks/bench_predict.py``)."""
     RecordStepsPerExecution.steps = []
     search = SimpleCerebrosRandomSearch(**small_search(
         steps_per_execution=8, callbacks=[RecordStepsPerExecution()]))
