@@ -30,7 +30,9 @@ interleaved seed by seed (variant order rotating with the seed):
   ``"generations, centred targets"`` (``scaled_target_std=None``: targets centred only, in
   the labels' units); ``"cli settings"`` and ``"cli settings, centred targets"``: the
   command line's defaults (learning rate 0.005, batch 200, 20 epochs, 5 trials, random
-  search) with standardized and centred targets.
+  search) with standardized and centred targets; ``"spread 10"``, ``"generations, spread
+  10"`` and ``"cli settings, spread 10"``: random search, 3 generations and the command
+  line's settings with ``scaled_target_std=10``.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -85,10 +87,13 @@ VARIANTS = {
     "generations, momentum 0.99": dict(batch_norm_momentum=0.99, number_of_generations=3),
     "centred targets": dict(scaled_target_std=None, number_of_generations=1),
     "generations, centred targets": dict(scaled_target_std=None, number_of_generations=3),
+    "spread 10": dict(scaled_target_std=10.0, number_of_generations=1),
+    "generations, spread 10": dict(scaled_target_std=10.0, number_of_generations=3),
     # The command line's defaults (learning rate 0.005, batch 200, 20 epochs, 5 trials):
     # standardized against centred targets.
     "cli settings": dict(_CLI, number_of_generations=1),
     "cli settings, centred targets": dict(_CLI, scaled_target_std=None, number_of_generations=1),
+    "cli settings, spread 10": dict(_CLI, scaled_target_std=10.0, number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309
