@@ -42,8 +42,8 @@ __all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
 logger = logging.getLogger(__name__)
 
 IMPLIED_MANIFEST_VALUES = {"inherit_weights": False, "standardize_features": False,
-                        "batch_norm_momentum": KERAS_BATCH_NORM_MOMENTUM,
-                        "scaled_target_std": 1.0}
+                           "batch_norm_momentum": KERAS_BATCH_NORM_MOMENTUM,
+                           "scaled_target_std": 1.0}
 """Manifest keys added after projects already existed, with the behaviour such a project
 had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``).
 A meta-search's study fills its stored inner manifest from the same values."""
