@@ -3,8 +3,8 @@
 Trials train with ``steps_per_execution=32`` (the search's default).  Keras runs training
 and evaluation as a loop inside one graph, but ``Model.predict`` traces that many copies
 of the whole network into one graph, so a loaded model whose saved compile config says 32
-pays for tracing 32 networks on its first ``predict``.  Since this commit the search keeps
-the setting out of the saved config (it trains with it all the same).
+pays for tracing 32 networks on its first ``predict``.  Since commit 738102e the search
+keeps the setting out of the saved config (it trains with it all the same).
 
 This runs the README's Ames search for 2 trials of 2 epochs, takes its best saved model
 (saved as the search now saves it, ``steps_per_execution`` 1 in its config) and a copy

@@ -95,8 +95,8 @@ def main() -> int:
                 print(f"seed {seed} {name}: best val RMSE ${best:,.0f} ({wall:.0f} s)", flush=True)
         gbm = gbm_predict(search)
         big = int(np.sum(~small_houses(search, area)))
-        gbm_all, gbm_small = ames.rmse(gbm(search.data.x_val[0]), search.data.y_val[0]), \
-            small_house_rmse(search, gbm, area)
+        gbm_all = ames.rmse(gbm(search.data.x_val[0]), search.data.y_val[0])
+        gbm_small = small_house_rmse(search, gbm, area)
     print()
     print(markdown_table(["seed", "variant", "best val RMSE",
                           f"same model, without the {big} houses over {BIG_HOUSE_SQFT:,} sq ft",
@@ -127,7 +127,8 @@ def small_houses(search, area: int) -> np.ndarray:
 
 
 def small_house_rmse(search, predict, area: int) -> float:
-    """RMSE of ``predict`` on the validation rows of houses of at most 4,000 sq ft."""
+    """RMSE of ``predict`` on the validation rows of houses of at most
+    :data:`BIG_HOUSE_SQFT`."""
     keep = small_houses(search, area)
     x, y = np.asarray(search.data.x_val[0]), np.asarray(search.data.y_val[0]).ravel()
     return ames.rmse(np.asarray(predict(x[keep])).ravel(), y[keep])
