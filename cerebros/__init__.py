@@ -3,8 +3,8 @@
 The public API in one place.  Importing ``cerebros`` registers its Keras layers, so models
 saved by a search load with plain ``keras.models.load_model``.
 
-With the environment variable ``CEREBROS_LAZY_IMPORT=1`` (the ``cerebros`` command sets it
-for itself), ``import cerebros`` loads nothing heavy: each public name is imported when it
+With the environment variable ``CEREBROS_LAZY_IMPORT=1`` (the ``cerebros`` command and
+``python -m cerebros`` set it for themselves), ``import cerebros`` loads nothing heavy: each public name is imported when it
 is first used, so ``cerebros --help`` and ``cerebros show`` never start TensorFlow.  A
 process that loads saved models then imports ``cerebros.layers`` (and ``cerebros.ensemble``
 for ensembles) itself.
@@ -13,6 +13,7 @@ for ensembles) itself.
 import importlib
 import logging
 import os
+import sys
 from typing import Any
 
 __version__ = "0.2.0"
@@ -55,6 +56,14 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-if os.environ.get("CEREBROS_LAZY_IMPORT") != "1":
+def _located_by_python_m() -> bool:
+    """Whether this import is Python locating ``python -m cerebros`` (``sys.argv[0]`` is
+    ``"-m"`` while it does), whose ``__main__`` then sets ``CEREBROS_LAZY_IMPORT``."""
+    argv = getattr(sys, "orig_argv", [])
+    return sys.argv[:1] == ["-m"] and any(
+        flag == "-m" and module == __name__ for flag, module in zip(argv, argv[1:]))
+
+
+if os.environ.get("CEREBROS_LAZY_IMPORT") != "1" and not _located_by_python_m():
     for _name in _MODULE_OF:
         __getattr__(_name)

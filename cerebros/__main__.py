@@ -1,7 +1,11 @@
-"""``python -m cerebros``: the ``cerebros`` command line (see :mod:`cerebros.cli`)."""
+"""``python -m cerebros``: the ``cerebros`` command line (see :mod:`cerebros.cli`), which,
+like the ``cerebros`` command, loads TensorFlow only for the commands that need it."""
 
+import os
 import sys
 
-from cerebros.cli import main
+os.environ.setdefault("CEREBROS_LAZY_IMPORT", "1")
+
+from cerebros.cli import main  # noqa: E402
 
 sys.exit(main())

@@ -68,11 +68,19 @@ def regression_project(tmp_path_factory) -> tuple[Path, subprocess.CompletedProc
 
 
 # ---------------------------------------------------------------------------- help
-def test_module_help_lists_the_commands(tmp_path):
-    done = run_cli("--help", cwd=tmp_path)
+def test_module_help_lists_the_commands_without_loading_tensorflow(tmp_path):
+    """``python -m cerebros`` is as light as the ``cerebros`` command: ``-X importtime``
+    lists every module the process imports, and neither TensorFlow nor Keras is among them
+    (the package's own import loaded them before ``__main__`` ran)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "cerebros", "--help"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     for command in ("search", "show", "graph"):
         assert command in done.stdout
+    imported = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "cerebros.cli" in imported
+    assert not [m for m in imported if m.split(".")[0] in ("tensorflow", "keras")]
 
 
 @pytest.mark.parametrize("command, options", [
