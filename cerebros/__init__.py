@@ -4,10 +4,10 @@ The public API in one place.  Importing ``cerebros`` registers its Keras layers,
 saved by a search load with plain ``keras.models.load_model``.
 
 With the environment variable ``CEREBROS_LAZY_IMPORT=1`` (the ``cerebros`` command and
-``python -m cerebros`` set it for themselves), ``import cerebros`` loads nothing heavy: each public name is imported when it
-is first used, so ``cerebros --help`` and ``cerebros show`` never start TensorFlow.  A
-process that loads saved models then imports ``cerebros.layers`` (and ``cerebros.ensemble``
-for ensembles) itself.
+``python -m cerebros`` set it for themselves), ``import cerebros`` loads nothing heavy: each
+public name is imported when it is first used, so ``cerebros --help`` and ``cerebros show``
+never start TensorFlow.  A process that loads saved models then imports ``cerebros.layers``
+(and ``cerebros.ensemble`` for ensembles) itself.
 """
 
 import importlib
