@@ -1,5 +1,6 @@
 """Parallel trials in a real process pool (Ray: test_ray_executor.py)."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import pytest
 import user_activations
 from cerebros import SimpleCerebrosRandomSearch
 from cerebros.layers import ImportedFunction
-from trial_callbacks import KillWhileSendingResult, KillWorkerOnTrial, SleepInTrial
+from trial_callbacks import (KillWhileSendingResult, KillWorkerOnTrial, SleepInTrial,
+                             StopWorkerOnTrial)
 
 COLUMNS = ["trial_number", "subtrial_number", "epoch", "loss", "val_loss", "n_params", "status",
            "generation", "parent_trial"]
@@ -92,6 +94,46 @@ def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_re
     assert retried.groupby("trial_number").size().to_dict() == {0: 2, 1: 2, 2: 2, 3: 2}, \
         "one record (two epochs) per trial, the failed one replaced"
     assert len(list((tmp_path / "project" / "models").glob("*.keras"))) == 6
+
+
+class Stop(Exception):
+    pass
+
+
+def stopped(pid_file: Path) -> bool:
+    """Whether the process named in ``pid_file`` exists and is stopped."""
+    try:
+        stat = Path(f"/proc/{int(pid_file.read_text())}/stat").read_text()
+    except (OSError, ValueError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "T"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see the worker stop")
+def test_a_search_ended_while_a_worker_is_stopped_ends_that_worker_at_once(small_search,
+                                                                          tmp_path):
+    """Trial 0's worker stops itself (SIGSTOP, as a debugger would); the hook ends the search
+    after trial 1.  Closing the pool continues the stopped worker after its SIGTERM, so it
+    ends at once: before, the pool waited 10 s for it and then killed it."""
+    pid_file = tmp_path / "stopped.pid"
+    search = SimpleCerebrosRandomSearch(**small_search(
+        backend="process", n_workers=2, callbacks=[StopWorkerOnTrial(0, pid_file)]))
+    ended = []
+
+    def end_search(progress):
+        deadline = time.monotonic() + 120  # trial 1 may finish before trial 0 has begun
+        while not stopped(pid_file) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ended.append(time.perf_counter())
+        raise Stop
+
+    with pytest.raises(Stop):
+        search.run_random_search(on_trial_end=end_search)
+    closing = time.perf_counter() - ended[0]
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # gone, and reaped by the pool
+    assert closing < 8, f"closing the pool took {closing:.1f} s"
 
 
 class HoldsALock(keras.callbacks.Callback):

@@ -41,6 +41,21 @@ class KillWorkerOnTrial(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+class StopWorkerOnTrial(keras.callbacks.Callback):
+    """SIGSTOP the process running the chosen trial after its first batch (as a debugger
+    would), writing its process id to ``pid_file`` first."""
+
+    def __init__(self, trial, pid_file):
+        super().__init__()
+        self.trial, self.pid_file = trial, str(pid_file)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if trial_of(self.model) == self.trial:
+            with open(self.pid_file, "w") as handle:
+                handle.write(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+
 class RecordEpochs(keras.callbacks.Callback):
     """Count epochs in this process (to check callbacks reach every trial's fit)."""
 
