@@ -160,8 +160,8 @@ class SimpleCerebrosRandomSearch:
         (``benchmarks/bench_quality.py``), but at a learning rate of 0.005 (the command
         line's default) centred prices were not learned at all, so 1.0 is the default.  10
         measured better on Windsor housing, on Ames' random search and at the command line's
-        settings, but worse on diabetes, so it is not the default either.  With None, training depends on the labels' unit
-        (dollars or thousands).
+        settings, but worse on diabetes, so it is not the default either.  With None,
+        training depends on the labels' unit (dollars or thousands).
     clip_features, clip_margin : float or None, float
         Clip every input column, by a ``ClipFeatures`` layer inside the model, to the
         ``[q, 1 - q]`` quantiles of the training rows (``q = clip_features``, default 0.001;
