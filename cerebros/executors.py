@@ -24,6 +24,9 @@ __all__ = ["Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "make
 
 logger = logging.getLogger(__name__)
 
+CANCEL_WAIT_S = 30.0
+"""How long :meth:`RayExecutor.close` waits for cancelled trials to end on the cluster."""
+
 BACKENDS = ("inline", "process", "ray")
 
 
@@ -141,10 +144,20 @@ class RayExecutor:
                                  "was stopped")
 
     def close(self) -> None:
-        """Cancel trials not yet finished (e.g. when the search stops early) and shut Ray
-        down if this executor started it."""
-        for ref in list(self._pending):
+        """Cancel trials not yet finished (e.g. when the search stops early), wait up to
+        ``CANCEL_WAIT_S`` for Ray to end them, and shut Ray down if this executor started it.
+
+        The newest are cancelled first: a queued trial is then gone before cancelling a
+        running one frees a CPU that Ray could start it on."""
+        cancelled = list(self._pending)[::-1]
+        for ref in cancelled:
             self._ray.cancel(ref, force=True)
+        if cancelled:
+            _, ending = self._ray.wait(cancelled, num_returns=len(cancelled),
+                                       timeout=CANCEL_WAIT_S)
+            if ending:
+                logger.warning("%d cancelled trial(s) had not ended on the Ray cluster after %g s; "
+                               "Ray ends them in the background", len(ending), CANCEL_WAIT_S)
         self._pending.clear()
         self._submitted.clear()
         if self._started and self._ray.is_initialized():

@@ -73,10 +73,25 @@ def parent(pid):
     return None if state == "Z" else int(ppid)
 
 
+def ray_worker_titles():
+    """The process titles of this machine's Ray workers ("ray::IDLE", "ray::_ray_trial", ...)."""
+    titles = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("ray::"):
+            titles.append(f"{cmdline.parent.name} {title.strip()}")
+    return titles
+
+
 def wait_until(condition, seconds, message):
+    """Poll ``condition`` until true; after ``seconds`` fail with ``message`` (a string, or a
+    function giving one at that moment)."""
     deadline = time.time() + seconds
     while not condition():
-        assert time.time() < deadline, message
+        assert time.time() < deadline, message() if callable(message) else message
         time.sleep(0.2)
 
 
@@ -267,8 +282,9 @@ def test_a_search_that_stops_early_cancels_its_unfinished_trials_on_the_cluster(
         assert sorted(ran) == [0, 1], ran
         # The held trial's worker is killed, nothing else starts, the cluster's CPUs are free.
         wait_until(lambda: not alive(ran[1]["pid"]), 30, "the cancelled trial's worker still runs")
-        wait_until(lambda: connected.available_resources().get("CPU") == 2, 30,
-                   f"CPUs still held on the cluster: {connected.available_resources()}")
+        wait_until(lambda: connected.available_resources().get("CPU") == 2, 60,
+                   lambda: f"CPUs still held on the cluster: {connected.available_resources()}; "
+                           f"Ray workers: {ray_worker_titles()}")
         time.sleep(3)
         assert sorted(probes(seen)) == [0, 1], "a queued trial started after the search stopped"
     finally:
