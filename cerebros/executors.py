@@ -148,21 +148,25 @@ class RayExecutor:
         ``CANCEL_WAIT_S`` for Ray to end them, and shut Ray down if this executor started it.
 
         The newest are cancelled first: a queued trial is then gone before cancelling a
-        running one frees a CPU that Ray could start it on."""
+        running one frees a CPU that Ray could start it on.  Interrupting the wait (a second
+        Ctrl-C) still shuts down a Ray instance this executor started."""
         cancelled = list(self._pending)[::-1]
-        for ref in cancelled:
-            self._ray.cancel(ref, force=True)
-        if cancelled:
-            _, ending = self._ray.wait(cancelled, num_returns=len(cancelled),
-                                       timeout=CANCEL_WAIT_S)
-            if ending:
-                logger.warning("%d cancelled trial(s) had not ended on the Ray cluster after %g s; "
-                               "Ray ends them in the background", len(ending), CANCEL_WAIT_S)
-        self._pending.clear()
-        self._submitted.clear()
-        if self._started and self._ray.is_initialized():
-            self._ray.shutdown()
-            self._started = False
+        try:
+            for ref in cancelled:
+                self._ray.cancel(ref, force=True)
+            if cancelled:
+                _, ending = self._ray.wait(cancelled, num_returns=len(cancelled),
+                                           timeout=CANCEL_WAIT_S)
+                if ending:
+                    logger.warning("%d cancelled trial(s) had not ended on the Ray cluster "
+                                   "after %g s; Ray ends them in the background", len(ending),
+                                   CANCEL_WAIT_S)
+        finally:
+            self._pending.clear()
+            self._submitted.clear()
+            if self._started and self._ray.is_initialized():
+                self._ray.shutdown()
+                self._started = False
 
 
 def make_executor(backend: str, n_workers: int | None = None, ray_address: str | None = None,
