@@ -8,6 +8,7 @@ the wiring rules or the oracle's files.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -16,7 +17,7 @@ from typing import Any, Iterable, Iterator, Protocol
 from cerebros.data import PreparedData
 from cerebros.oracle import TIMEOUT_ERROR, WORKER_DIED_ERROR
 from cerebros.process_pool import ProcessExecutor, WorkerStartupError
-from cerebros.tf_state import limit_threads
+from cerebros.tf_state import freeze_heap, limit_threads
 from cerebros.trial import TrialOutcome, TrialTask, failed_outcome, run_trial
 
 __all__ = ["Executor", "InlineExecutor", "ProcessExecutor", "RayExecutor", "make_executor",
@@ -45,18 +46,38 @@ class InlineExecutor:
 
     def __init__(self, trial_timeout_s: float | None = None) -> None:
         self.trial_timeout_s = trial_timeout_s
+        self._frozen = False
 
     def run(self, tasks: Iterable[TrialTask], data: PreparedData) -> Iterator[TrialOutcome]:
+        """Run ``tasks`` in order.  Until :meth:`close`, the objects alive when the first
+        task starts are kept out of garbage collections (:func:`freeze_heap`): each trial
+        collects once it has cleared its session, and walking everything TensorFlow and
+        Keras hold took about 0.3 s each time.  A process that has frozen objects itself
+        (``gc.freeze``) is left as it is."""
+        if not self._frozen and gc.get_freeze_count() == 0:
+            freeze_heap()
+            self._frozen = True
         for task in tasks:
             yield run_trial(task, data, self.trial_timeout_s)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Return the objects that :meth:`run` kept out of garbage collections to them."""
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
 
 def _ray_trial(task: TrialTask, data: PreparedData, threads: int) -> TrialOutcome:
+    global _ray_worker_frozen
     limit_threads(threads)
+    if not _ray_worker_frozen:  # a Ray worker runs trials until it exits, as a pool worker
+        freeze_heap()
+        _ray_worker_frozen = True
     return run_trial(task, data)
+
+
+_ray_worker_frozen = False
+"""Whether this process (a Ray worker) has frozen its heap (:func:`freeze_heap`)."""
 
 
 class RayExecutor:

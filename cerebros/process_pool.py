@@ -15,7 +15,6 @@ mid-message included) has its worker killed and replaced the same way (error
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing as mp
 import os
@@ -31,7 +30,7 @@ import cloudpickle
 
 from cerebros.data import PreparedData
 from cerebros.oracle import TIMEOUT_ERROR, WORKER_DIED_ERROR
-from cerebros.tf_state import limit_threads
+from cerebros.tf_state import freeze_heap, limit_threads
 from cerebros.trial import TrialOutcome, TrialTask, failed_outcome, run_trial
 
 __all__ = ["ProcessExecutor", "WorkerStartupError"]
@@ -59,11 +58,7 @@ def _worker_main(data: PreparedData, threads: int, conn: Any, parent: int) -> No
     sends an empty message or closes the pipe."""
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     limit_threads(threads)
-    # What is alive now (TensorFlow's, Keras' and the data's objects, several hundred
-    # thousand) lives as long as the worker: keep it out of every later garbage collection,
-    # which would otherwise walk all of it after each trial.
-    gc.collect()
-    gc.freeze()
+    freeze_heap()  # what is alive now lives as long as the worker
     conn.send_bytes(pickle.dumps((_READY, os.getpid())))
     while True:
         try:

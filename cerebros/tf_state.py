@@ -11,6 +11,7 @@ starts, and which cannot be undone in a running TensorFlow).
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import random
@@ -20,7 +21,8 @@ import keras
 import numpy as np
 
 __all__ = ["graph_optimizer", "op_determinism", "custom_gradient_scope", "seeded",
-           "limit_threads", "trial_state", "clear_session", "caller_random_state"]
+           "limit_threads", "trial_state", "clear_session", "caller_random_state",
+           "freeze_heap"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +145,15 @@ def clear_session() -> None:
     policy = keras.config.dtype_policy()
     keras.backend.clear_session(free_memory=True)
     keras.config.set_dtype_policy(policy)
+
+
+def freeze_heap() -> None:
+    """Collect garbage once, then keep every object alive now (TensorFlow's, Keras', the
+    data's: several hundred thousand) out of later garbage collections, which would
+    otherwise walk all of them each time a trial clears its session (``gc.unfreeze()``
+    undoes it; a worker process never needs to)."""
+    gc.collect()
+    gc.freeze()
 
 
 def limit_threads(threads: int) -> None:

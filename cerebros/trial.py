@@ -170,6 +170,27 @@ def _bare(arrays: list) -> Any:
     return arrays[0] if len(arrays) == 1 else arrays
 
 
+def _steps_per_epoch(data: PreparedData, training: TrainingConfig) -> int:
+    """The batches of one pass over the training rows.  Told this, Keras starts each epoch
+    with the pass it prepared at the end of the one before, instead of preparing a second
+    one and dropping the first (about 17 ms each for arrays)."""
+    return -(-data.n_train // training.batch_size)
+
+
+def _validation_batches(x_val: list, y_val: list, batch_size: int) -> Any:
+    """The validation rows as a ``tf.data`` pipeline of the batches Keras would evaluate
+    (in order, ``batch_size`` rows each), so the scores are the same.  Keras' own pipeline
+    for arrays, built to shuffle, takes about 17 ms to start each epoch's pass; this one
+    under 1 ms."""
+    import tensorflow as tf
+
+    def structure(arrays: list) -> Any:
+        return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+    return tf.data.Dataset.from_tensor_slices(
+        (structure(x_val), structure(y_val))).batch(batch_size)
+
+
 def run_trial(task: TrialTask, data: PreparedData,
               timeout_s: float | None = None) -> TrialOutcome:
     """Train ``task``'s network on ``data`` and return its record and model.
@@ -202,12 +223,12 @@ def run_trial(task: TrialTask, data: PreparedData,
                 metrics=deserialize_objects(training.metrics), jit_compile=training.jit_compile,
                 steps_per_execution=training.steps_per_execution)
             n_params = int(model.count_params())
-            validation = ((_bare(data.x_val), _bare(data.y_val))
+            validation = (_validation_batches(data.x_val, data.y_val, training.batch_size)
                           if data.x_val is not None else None)
             fit = model.fit(x=_bare(data.x_train), y=_bare(data.y_train),
                             validation_data=validation, epochs=training.epochs,
                             batch_size=training.batch_size, verbose=training.verbose,
-                            shuffle=True,
+                            shuffle=True, steps_per_epoch=_steps_per_epoch(data, training),
                             callbacks=[*_schedule_callbacks(training, validation is not None),
                                        keras.callbacks.TerminateOnNaN(), *training.callbacks,
                                        *deadline])
