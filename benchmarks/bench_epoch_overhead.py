@@ -21,8 +21,7 @@ costs that are not training:
 back for what the code did before), ``now`` as the library is; each run in a fresh
 process, the order alternating from seed to seed.  The two oracles must agree to the last
 digit (every epoch's loss and validation scores), so the results are the same and only
-the time differs.  It also times one validation pass (``model.evaluate``) on the 1,026
-validation rows given as arrays and as the plain pipeline.
+the time differs.
 
 Run: ``python benchmarks/bench_epoch_overhead.py [--seeds 8675309 8675310 8675311]`` (about 6 min).
 """
@@ -79,34 +78,6 @@ def one_search(mode: str, seed: int, oracle_copy: Path) -> None:
     print(json.dumps({"wall": wall, "best": best, "epochs": len(frame)}), flush=True)
 
 
-def validation_pass_ms(repeats: int = 30) -> dict[str, float]:
-    """Milliseconds of one ``model.evaluate`` over the validation rows, as arrays and as
-    the plain pipeline the search now builds (median of ``repeats``, after one warm-up)."""
-    import keras
-    import numpy as np
-
-    from cerebros.trial import _validation_batches
-
-    x, y = ames.ames_features(ames.load_ames())
-    x_val = np.asarray(x, "float32")[-1026:]
-    y_val = np.asarray(y, "float32")[-1026:]
-    inputs = keras.Input((x_val.shape[1],))
-    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(16)(inputs)))
-    model.compile(loss="mse", steps_per_execution=32)
-    given = {"arrays": dict(x=x_val, y=y_val, batch_size=93),
-             "plain pipeline": dict(x=_validation_batches([x_val], [y_val], 93))}
-    times = {}
-    for name, data in given.items():
-        model.evaluate(verbose=0, **data)
-        runs = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model.evaluate(verbose=0, **data)
-            runs.append(1000 * (time.perf_counter() - start))
-        times[name] = statistics.median(runs)
-    return times
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[8675309, 8675310, 8675311])
@@ -138,12 +109,9 @@ def main() -> int:
           "validation scores).\n")
     print(markdown_table(["seed", "code", "wall s", "epochs", "best val RMSE"], rows))
     before, now = (statistics.median(walls[mode]) for mode in MODES)
-    print(f"\nmedian wall: before {before:.1f} s, now {now:.1f} s ({before / now:.2f}× faster)")
-    passes = validation_pass_ms()
-    print("\none validation pass (`model.evaluate`, 1,026 rows, batches of 93, a small "
-          "model; median of 30):")
-    print(markdown_table(["validation rows given as", "ms"],
-                         [[name, f"{ms:.1f}"] for name, ms in passes.items()]))
+    ratios = [b / n for b, n in zip(walls["before"], walls["now"])]
+    print(f"\nmedian wall: before {before:.1f} s, now {now:.1f} s; before / now by seed: "
+          + ", ".join(f"{r:.2f}×" for r in ratios))
     return 0
 
 
