@@ -73,7 +73,7 @@ BENCHMARKS = [
     Benchmark("bench_predict", "the first prediction of a saved trial model",
               about="about 2 min"),
     Benchmark("bench_epoch_overhead", "the README search inline, before and after trimming "
-              "what epochs and trials paid besides training", about="about 6 min"),
+              "what epochs and trials paid besides training", about="about 12 min"),
     Benchmark("bench_gpu", "the 10 × 10 network on a GPU, jit_compile on and off",
               args=("--epochs", "3"), env={"KERAS_BACKEND": "jax"}, needs_gpu=True,
               about="needs a GPU"),
