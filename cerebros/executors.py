@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 CANCEL_WAIT_S = 30.0
 """How long :meth:`RayExecutor.close` waits for cancelled trials to end on the cluster."""
 
+CANCEL_RETRY_S = 0.2
+"""How often :meth:`RayExecutor.close` repeats the cancellation of a trial not yet ended."""
+
 BACKENDS = ("inline", "process", "ray")
 
 
@@ -169,19 +172,23 @@ class RayExecutor:
         ``CANCEL_WAIT_S`` for Ray to end them, and shut Ray down if this executor started it.
 
         The newest are cancelled first: a queued trial is then gone before cancelling a
-        running one frees a CPU that Ray could start it on.  Interrupting the wait (a second
-        Ctrl-C) still shuts down a Ray instance this executor started."""
-        cancelled = list(self._pending)[::-1]
+        running one frees a CPU that Ray could start it on.  A cancellation that reaches a
+        trial while Ray is handing it to a worker can be lost (the trial then runs), so the
+        cancellation is repeated every ``CANCEL_RETRY_S`` until each trial has ended.
+        Interrupting the wait (a second Ctrl-C) still shuts down a Ray instance this executor
+        started."""
+        ending = list(self._pending)[::-1]
+        deadline = time.monotonic() + CANCEL_WAIT_S
         try:
-            for ref in cancelled:
-                self._ray.cancel(ref, force=True)
-            if cancelled:
-                _, ending = self._ray.wait(cancelled, num_returns=len(cancelled),
-                                           timeout=CANCEL_WAIT_S)
-                if ending:
-                    logger.warning("%d cancelled trial(s) had not ended on the Ray cluster "
-                                   "after %g s; Ray ends them in the background", len(ending),
-                                   CANCEL_WAIT_S)
+            while ending and time.monotonic() < deadline:
+                for ref in ending:
+                    self._ray.cancel(ref, force=True)
+                _, ending = self._ray.wait(ending, num_returns=len(ending),
+                                           timeout=CANCEL_RETRY_S)
+            if ending:
+                logger.warning("%d cancelled trial(s) had not ended on the Ray cluster after "
+                               "%g s; Ray ends them in the background", len(ending),
+                               CANCEL_WAIT_S)
         finally:
             self._pending.clear()
             self._submitted.clear()

@@ -79,3 +79,26 @@ def test_ray_address_none_starts_a_private_instance_even_with_ray_address_set(
     search.run_random_search()
     assert (oracle_of(tmp_path / "project").status == "completed").all()
     assert not ray.is_initialized(), "the instance it started is shut down again"
+
+
+def test_a_second_interrupt_while_closing_still_shuts_down_the_private_instance(
+        small_search, monkeypatch):
+    """The search stops after trial 0 (its hook raises) with trials 1 and 2 unfinished;
+    while the executor waits for Ray to end them, a second Ctrl-C arrives (here: Ray's
+    wait raises KeyboardInterrupt).  The private Ray instance is shut down all the same."""
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        ray.shutdown()
+
+    def stop_then_interrupt_the_wait(progress):
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(ray, "wait", interrupted)
+        raise RuntimeError("stop the search")
+
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=3, backend="ray", n_workers=1, ray_address=None))
+    with pytest.raises(KeyboardInterrupt):
+        search.run_random_search(on_trial_end=stop_then_interrupt_the_wait)
+    assert not ray.is_initialized(), "the instance it started is shut down"
