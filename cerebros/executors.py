@@ -71,16 +71,10 @@ class InlineExecutor:
 
 
 def _ray_trial(task: TrialTask, data: PreparedData, threads: int) -> TrialOutcome:
-    global _ray_worker_frozen
     limit_threads(threads)
-    if not _ray_worker_frozen:  # a Ray worker runs trials until it exits, as a pool worker
+    if gc.get_freeze_count() == 0:  # a Ray worker runs trials until it exits, as a pool worker
         freeze_heap()
-        _ray_worker_frozen = True
     return run_trial(task, data)
-
-
-_ray_worker_frozen = False
-"""Whether this process (a Ray worker) has frozen its heap (:func:`freeze_heap`)."""
 
 
 class RayExecutor:
