@@ -97,9 +97,11 @@ _finite_float = _float_where(math.isfinite, "a finite number")
 _fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
-def _target_std(text: str) -> float | None:
-    """``--target-std``: "none" or a number > 0."""
-    return None if text.lower() == "none" else _positive_float(text)
+def _target_std(text: str) -> float | str | None:
+    """``--target-std``: "none", "auto" or a number > 0."""
+    if text.lower() in ("none", "auto"):
+        return None if text.lower() == "none" else "auto"
+    return _positive_float(text)
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -159,10 +161,11 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
                         help="the units a bred child shares with its parent start from the "
                              "parent's trained weights (default: fresh weights)")
     parser.add_argument("--target-std", type=_target_std, default=argparse.SUPPRESS,
-                        metavar="S|none",
-                        help="spread of the targets a regression network learns: a number "
-                             "S rescales them to standard deviation S (the library's default: "
-                             "1, standardized); none centres them only, in the target's own "
+                        metavar="S|auto|none",
+                        help="spread of the targets a regression network learns: auto (the "
+                             "library's default) rescales them to standard deviation 15,000 x "
+                             "the learning rate; a number S to standard deviation S (1: "
+                             "standardized); none centres them only, in the target's own "
                              "units (needs a learning rate near the README's 0.0664)")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")

@@ -28,7 +28,8 @@ from cerebros.checks import check_bool, check_number
 from cerebros.spec import normalize_shapes
 
 __all__ = ["PreparedData", "prepare_data", "hash_based_split", "feature_bounds",
-           "feature_scaling", "target_scaling", "SCALED_TARGET_STD"]
+           "feature_scaling", "target_scaling", "SCALED_TARGET_STD",
+           "AUTO_SPREAD_PER_LEARNING_RATE", "check_target_std", "resolve_target_std"]
 
 logger = logging.getLogger(__name__)
 
@@ -478,17 +479,43 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     return tuple(pairs)
 
 
-SCALED_TARGET_STD: float | None = 1.0
-"""Default spread of the regression targets that a scaled output learns: 1, standardized
-targets (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
+SCALED_TARGET_STD: float | str | None = "auto"
+"""Default spread of the regression targets that a scaled output learns: "auto",
+``AUTO_SPREAD_PER_LEARNING_RATE`` times the learning rate (see
+``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
+
+AUTO_SPREAD_PER_LEARNING_RATE = 15_000.0
+"""``scaled_target_std="auto"``: the learned targets' spread is this many times the learning
+rate (996 at the README's 0.0664, 75 at the library's default 0.005)."""
+
+
+def check_target_std(value: Any) -> float | str | None:
+    """``scaled_target_std`` checked: None, "auto" or a number > 0."""
+    if value is None or (isinstance(value, str) and value == "auto"):
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"scaled_target_std must be a finite number > 0, None (centred only) or "
+                         f"'auto' ({AUTO_SPREAD_PER_LEARNING_RATE:,.0f} x learning_rate); "
+                         f"got {value!r}.")
+    return check_number("scaled_target_std", value, 0.0, low_open=True)
+
+
+def resolve_target_std(target_std: float | str | None, learning_rate: float) -> float | None:
+    """The spread a scaled output learns: ``target_std`` itself, or for "auto"
+    ``AUTO_SPREAD_PER_LEARNING_RATE * learning_rate``.  Adam(W) moves every weight by about the
+    learning rate per step whatever the targets' scale, so "auto" keeps the ratio of the
+    targets' spread to one step the same at every learning rate."""
+    if target_std == "auto":
+        return AUTO_SPREAD_PER_LEARNING_RATE * learning_rate
+    return target_std
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
-                   target_std: float | None = SCALED_TARGET_STD) -> tuple | None:
+                   target_std: float | None = 1.0) -> tuple | None:
     """Per-output ``(mean, scale)`` of the training labels such that ``(y - mean) / scale``
-    has standard deviation ``target_std`` (float64), or is only centred, in the labels' own
-    units, for ``target_std=None``; None for outputs not ``scaled``; None when no output
-    is."""
+    has standard deviation ``target_std`` (float64; 1: standardized; "auto" is resolved by
+    :func:`resolve_target_std` first), or is only centred, in the labels' own units, for
+    ``target_std=None``; None for outputs not ``scaled``; None when no output is."""
     if not any(scaled):
         return None
 

@@ -114,7 +114,8 @@ def test_inherit_weights_turns_weight_inheritance_on(flags, inherit):
 
 @pytest.mark.parametrize("command", ["search", "tune"])
 @pytest.mark.parametrize("flags, expected", [([], "absent"), (["--target-std", "none"], None),
-                                             (["--target-std", "1000"], 1000.0)])
+                                             (["--target-std", "1000"], 1000.0),
+                                             (["--target-std", "Auto"], "auto")])
 def test_target_std_is_passed_only_when_given(command, flags, expected):
     args = cli.build_parser().parse_args([command, "data.csv", "--target", "y", *flags])
     target = pd.Series([1.0, 2.5, 3.0, 4.5])
