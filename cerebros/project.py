@@ -394,7 +394,8 @@ class ProjectDir:
                 raise ValueError(
                     f"The project {self.root} was started with different arguments: "
                     + "; ".join(changes)
-                    + ". Use a new project_name, or overwrite=True to replace it.")
+                    + ". To continue it, pass the values it was started with (left of each "
+                    "->); otherwise use a new project_name, or overwrite=True to replace it.")
             if self.oracle_path.exists():
                 raise ValueError(
                     f"The project {self.root} has an {ORACLE_NAME} but no {MANIFEST_NAME} "

@@ -126,7 +126,8 @@ def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_
     SimpleCerebrosRandomSearch(**small_search(**raw)).run_random_search()
     assert (tmp_path / "project" / "oracle.csv").read_bytes() == oracle, "nothing retrained"
     with pytest.raises(ValueError, match=r"standardize_features: False \(absent: implied\) "
-                                         r"-> True\. Use a new project_name"):
+                                         r"-> True\. To continue it, pass the values it "
+                                         r"was started with"):
         SimpleCerebrosRandomSearch(**small_search(**{**raw, "standardize_features": True})
                                    ).run_random_search()
     with pytest.raises(ValueError, match=r"batch_norm_momentum: 0.99 \(absent: implied\) "
@@ -137,3 +138,7 @@ def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_
                                          r"-> None\b"):
         SimpleCerebrosRandomSearch(**small_search(**{**raw, "scaled_target_std": None})
                                    ).run_random_search()
+    upgraded = {key: value for key, value in raw.items() if key != "scaled_target_std"}
+    with pytest.raises(ValueError, match=r"scaled_target_std: 1.0 \(absent: implied\) "
+                                         r"-> 'auto'\. To continue it"):
+        SimpleCerebrosRandomSearch(**small_search(**upgraded)).run_random_search()
