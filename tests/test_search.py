@@ -370,25 +370,27 @@ def test_momentum_and_target_spread_reach_the_saved_models(small_search, regress
 def test_an_automatic_target_spread_follows_the_learning_rate(small_search, regression_data):
     x, y = regression_data
     prices = y * 40_000 + 180_000
-    scales = {}
+    scales, stds = {}, {}
     for rate in (0.0664, 0.005):
         search = SimpleCerebrosRandomSearch(**small_search(
             labels=[prices], learning_rate=rate, scaled_target_std="auto"))
         assert search.manifest()["scaled_target_std"] == "auto"
         ((_, (scale,)),) = search.model_options.target_scaling
         scales[rate] = scale
-        std = float(np.std(search.data.y_train[0].astype("float64")))
+        stds[rate] = float(np.std(search.data.y_train[0].astype("float64")))
         spread = 15_000 * rate
         assert (f"to standard deviation {spread:g} = 15,000 x learning rate"
                 in search.search_space_summary())
     assert scales[0.0664] == pytest.approx(scales[0.005] * 0.005 / 0.0664)
-    assert scales[0.005] * 75.0 == pytest.approx(std, rel=1e-3)
+    assert scales[0.005] * 75.0 == pytest.approx(stds[0.005], rel=1e-3)
 
 
 @pytest.mark.parametrize("bad", ["AUTO", "1000", "", [1.0]])
 def test_a_bad_target_spread_is_refused_naming_the_choices(small_search, bad):
-    with pytest.raises(ValueError, match=r"scaled_target_std must be a finite number > 0"):
+    with pytest.raises(ValueError, match=r"scaled_target_std must be a finite number > 0") as error:
         SimpleCerebrosRandomSearch(**small_search(scaled_target_std=bad))
+    if isinstance(bad, str):
+        assert "None (centred only) or 'auto'" in str(error.value)
 
 
 def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(small_search,
