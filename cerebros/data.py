@@ -479,10 +479,9 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     return tuple(pairs)
 
 
-SCALED_TARGET_STD: float | str | None = "auto"
-"""Default spread of the regression targets that a scaled output learns: "auto",
-``AUTO_SPREAD_PER_LEARNING_RATE`` times the learning rate (see
-``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
+SCALED_TARGET_STD: float | str | None = 1.0
+"""Default spread of the regression targets that a scaled output learns: 1, standardized
+targets (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
 
 AUTO_SPREAD_PER_LEARNING_RATE = 15_000.0
 """``scaled_target_std="auto"``: the learned targets' spread is this many times the learning
@@ -511,7 +510,7 @@ def resolve_target_std(target_std: float | str | None, learning_rate: float) -> 
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
-                   target_std: float | None = 1.0) -> tuple | None:
+                   target_std: float | None = SCALED_TARGET_STD) -> tuple | None:
     """Per-output ``(mean, scale)`` of the training labels such that ``(y - mean) / scale``
     has standard deviation ``target_std`` (float64; 1: standardized; "auto" is resolved by
     :func:`resolve_target_std` first), or is only centred, in the labels' own units, for

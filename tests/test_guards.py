@@ -138,7 +138,7 @@ def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_
                                          r"-> None\b"):
         SimpleCerebrosRandomSearch(**small_search(**{**raw, "scaled_target_std": None})
                                    ).run_random_search()
-    upgraded = {key: value for key, value in raw.items() if key != "scaled_target_std"}
     with pytest.raises(ValueError, match=r"scaled_target_std: 1.0 \(absent: implied\) "
                                          r"-> 'auto'\. To continue it"):
-        SimpleCerebrosRandomSearch(**small_search(**upgraded)).run_random_search()
+        SimpleCerebrosRandomSearch(**small_search(**{**raw, "scaled_target_std": "auto"})
+                                   ).run_random_search()

@@ -314,8 +314,8 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
     (standardize,) = _layers(model, "StandardizeFeatures")
     train = search.data.y_train[0].astype("float64")
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
-    assert SCALED_TARGET_STD == "auto", "the default: spread 15,000 x the learning rate"
-    assert scale.get_config()["scale"] == pytest.approx([train.std() / (15_000 * 0.01)])
+    assert SCALED_TARGET_STD == 1.0, "the default: standardized targets"
+    assert scale.get_config()["scale"] == pytest.approx([train.std()])
     features = search.data.x_train[0].astype("float64")
     low, high = np.quantile(features, 0.001, axis=0), np.quantile(features, 0.999, axis=0)
     assert clip.get_config()["low"] == pytest.approx(low.tolist(), rel=1e-6)
@@ -398,8 +398,7 @@ def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(sm
     """A raw column with a large mean (a year: about 2008, spread 1.3) leaves batch
     normalization's moving averages, which start at mean 0, far off after a few batches, so
     the validation score of an early epoch is off by orders of magnitude; standardized
-    inputs start them where they belong.  Training is the same either way.  The targets are
-    standardized (spread 1) so that the network's output error reaches the score unshrunk."""
+    inputs start them where they belong.  Training is the same either way."""
     rng = np.random.default_rng(5)
     year = rng.normal(2008, 1.3, size=(240, 1))
     x = np.hstack([year, rng.normal(size=(240, 3))]).astype("float32")
@@ -409,7 +408,7 @@ def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(sm
         search = SimpleCerebrosRandomSearch(**small_search(
             training_data=[x], labels=[y], input_shapes=[(4,)], epochs=1, seed=7,
             number_of_architecture_moities_to_try=1, standardize_features=flag,
-            scaled_target_std=1.0, project_name=str(tmp_path / f"std{flag}")))
+            project_name=str(tmp_path / f"std{flag}")))
         scores[flag] = search.run_random_search()
     spread = float(np.std(y))
     assert scores[True] < 3 * spread, scores
@@ -505,9 +504,10 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "p_lateral_connection: 0.97" in text
     assert ("features clipped at quantile 0.001 with margin 0.0, standardized: True, "
             "batch-normalization momentum 0.9") in text
-    assert "targets scaled: True (to standard deviation 150 = 15,000 x learning rate)" in text
-    assert "targets scaled: True (to standard deviation 1.0)" in SimpleCerebrosRandomSearch(
-        **small_search(scaled_target_std=1.0)).search_space_summary()
+    assert "targets scaled: True (to standard deviation 1.0)" in text
+    assert ("targets scaled: True (to standard deviation 150 = 15,000 x learning rate)"
+            in SimpleCerebrosRandomSearch(**small_search(scaled_target_std="auto"))
+            .search_space_summary())
     assert "targets scaled: True (centred only)" in SimpleCerebrosRandomSearch(
         **small_search(scaled_target_std=None)).search_space_summary()
 
