@@ -479,7 +479,7 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     return tuple(pairs)
 
 
-SCALED_TARGET_STD: float | str | None = 1.0
+SCALED_TARGET_STD: float = 1.0
 """Default spread of the regression targets that a scaled output learns: 1, standardized
 targets (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
 
