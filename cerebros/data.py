@@ -490,13 +490,14 @@ rate (996 at the README's 0.0664, 75 at the library's default 0.005)."""
 
 def check_target_std(value: Any) -> float | str | None:
     """``scaled_target_std`` checked: None, "auto" or a number > 0."""
-    if value is None or (isinstance(value, str) and value == "auto"):
-        return value
     if isinstance(value, str):
+        if value == "auto":
+            return value
         raise ValueError(f"scaled_target_std must be a finite number > 0, None (centred only) or "
                          f"'auto' ({AUTO_SPREAD_PER_LEARNING_RATE:,.0f} x learning_rate); "
                          f"got {value!r}.")
-    return check_number("scaled_target_std", value, 0.0, low_open=True)
+    return None if value is None else check_number("scaled_target_std", value, 0.0,
+                                                   low_open=True)
 
 
 def resolve_target_std(target_std: float | str | None, learning_rate: float) -> float | None:
