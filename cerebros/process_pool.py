@@ -15,12 +15,14 @@ mid-message included) has its worker killed and replaced the same way (error
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,15 +40,32 @@ __all__ = ["ProcessExecutor", "WorkerStartupError"]
 logger = logging.getLogger(__name__)
 
 _READY, _DONE = "ready", "done"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class WorkerStartupError(RuntimeError):
     """Worker processes keep dying before they can take a trial."""
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel SIGKILL this worker when the driver thread that started it
+    ends: unlike :func:`_exit_with_parent`'s thread, that reaches a worker that is stopped
+    (SIGSTOP, a debugger) and so cannot run.  Elsewhere, or where ``prctl`` is unavailable,
+    nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
 def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
     """End this worker process once its parent (the search's driver) is gone, even if the
     driver was killed with SIGKILL and could not stop it."""
+    if os.getppid() != parent:  # gone before _die_with_parent could take effect
+        os._exit(1)
     while True:
         time.sleep(poll_seconds)
         if os.getppid() != parent:
@@ -56,6 +75,7 @@ def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
 def _worker_main(data: PreparedData, threads: int, conn: Any, parent: int) -> None:
     """A worker's life: announce itself, then run each task it receives until the driver
     sends an empty message or closes the pipe."""
+    _die_with_parent()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     limit_threads(threads)
     freeze_heap()  # what is alive now lives as long as the worker
@@ -112,7 +132,9 @@ class ProcessExecutor:
     killing its worker (error ``TrialTimeout``).  Workers that keep dying before they are
     ready (a script without a ``__main__`` guard, a broken environment) stop the search
     with :class:`WorkerStartupError` instead of being replaced forever, and every worker
-    exits within about a second of its driver's death, SIGKILL included.
+    exits within about a second of its driver's death, SIGKILL included (on Linux even a
+    stopped worker: the kernel kills it when the thread that started it ends, which is the
+    thread running the search, and it outlives the pool).
     """
 
     def __init__(self, n_workers: int = 2, threads_per_worker: int | None = None,

@@ -257,8 +257,15 @@ def _children(pid):
     return found
 
 
+def _is_worker(pid):
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone
+        return False
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the workers")
-def test_workers_exit_when_the_driver_is_killed(tmp_path):
+def test_workers_exit_when_the_driver_is_killed_even_a_stopped_one(tmp_path):
     marker = tmp_path / "holding"
     script = write_driver(tmp_path, "if __name__ == '__main__':\n"
                                     "    search(sys.argv[1], sys.argv[2]).run_random_search()\n")
@@ -270,11 +277,17 @@ def test_workers_exit_when_the_driver_is_killed(tmp_path):
         assert time.time() < deadline, "no worker reached trial 0"
         time.sleep(0.2)
     workers = _children(driver.pid)
-    assert workers, "the driver has spawned workers"
+    assert len(workers) == 2, "the driver has spawned its two workers"
+    os.kill(workers[0], signal.SIGSTOP)  # as a debugger would: its own threads cannot run
     driver.kill()  # SIGKILL: the driver cannot stop its workers itself
     driver.wait()
-    deadline = time.time() + 15
-    while any(Path(f"/proc/{pid}").exists() and b"spawn_main" in
-              Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers):
-        assert time.time() < deadline, "workers outlived their driver by 15 s"
-        time.sleep(0.2)
+    try:
+        deadline = time.time() + 15
+        while any(_is_worker(pid) for pid in workers):
+            assert time.time() < deadline, (
+                f"workers outlived their driver by 15 s: stopped {_is_worker(workers[0])}, "
+                f"running {_is_worker(workers[1])}")
+            time.sleep(0.2)
+    finally:
+        for pid in filter(_is_worker, workers):
+            os.kill(pid, signal.SIGKILL)
