@@ -17,7 +17,8 @@ interleaved seed by seed (variant order rotating with the seed):
 * ``original``: the original's behaviour: raw targets, raw inputs without clipping, batch
   normalization's momentum 0.99, a constant learning rate, random search;
 * ``random``: this library's defaults (``scale_targets="auto"`` with
-  ``scaled_target_std=1``: standardized targets, ``clip_features=0.001``, ``clip_margin=0``,
+  ``scaled_target_std="auto"``: targets of spread max(1, 7.5 x learning rate x optimizer
+  steps), ``clip_features=0.001``, ``clip_margin=0``,
   ``standardize_features=True``, ``batch_norm_momentum=0.9``, ``reduce_lr_patience=3``),
   random search (``number_of_generations=1``);
 * ``generations``: the defaults with ``number_of_generations=3`` (every bred child starts
@@ -30,11 +31,11 @@ interleaved seed by seed (variant order rotating with the seed):
   ``"generations, centred targets"`` (``scaled_target_std=None``: targets centred only, in
   the labels' units); ``"cli settings"`` and ``"cli settings, centred targets"``: the
   command line's defaults (learning rate 0.005, batch 200, 20 epochs, 5 trials, random
-  search) with standardized and centred targets; ``"spread 10"``, ``"generations, spread
+  search) with the default and centred targets; ``"spread 10"``, ``"generations, spread
   10"`` and ``"cli settings, spread 10"``: random search, 3 generations and the command
-  line's settings with ``scaled_target_std=10``; ``"spread auto"``, ``"generations,
-  spread auto"`` and ``"cli settings, spread auto"``: the same with
-  ``scaled_target_std="auto"`` (15,000 x the learning rate).
+  line's settings with ``scaled_target_std=10``; ``"standardized targets"``,
+  ``"generations, standardized targets"`` and ``"cli settings, standardized targets"``: the
+  same with ``scaled_target_std=1`` (the default until "auto" replaced it).
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -96,9 +97,11 @@ VARIANTS = {
     "cli settings": dict(_CLI, number_of_generations=1),
     "cli settings, centred targets": dict(_CLI, scaled_target_std=None, number_of_generations=1),
     "cli settings, spread 10": dict(_CLI, scaled_target_std=10.0, number_of_generations=1),
-    "spread auto": dict(scaled_target_std="auto", number_of_generations=1),
-    "generations, spread auto": dict(scaled_target_std="auto", number_of_generations=3),
-    "cli settings, spread auto": dict(_CLI, scaled_target_std="auto", number_of_generations=1),
+    # Standardized targets, the default until scaled_target_std="auto" replaced it.
+    "standardized targets": dict(scaled_target_std=1.0, number_of_generations=1),
+    "generations, standardized targets": dict(scaled_target_std=1.0, number_of_generations=3),
+    "cli settings, standardized targets": dict(_CLI, scaled_target_std=1.0,
+                                               number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309

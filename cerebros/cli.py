@@ -162,12 +162,12 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
                              "parent's trained weights (default: fresh weights)")
     parser.add_argument("--target-std", type=_target_std, default=argparse.SUPPRESS,
                         metavar="S|auto|none",
-                        help="spread of the targets a regression network learns: a number "
-                             "S rescales them to standard deviation S (the library's default: "
-                             "1, standardized); auto to 15,000 x the learning rate (for "
-                             "training of many steps, as the README's); none centres them "
-                             "only, in the target's own units (needs a learning rate near the "
-                             "README's 0.0664)")
+                        help="spread of the targets a regression network learns: auto (the "
+                             "library's default) max(1, 7.5 x learning rate x optimizer steps "
+                             "of the training budget); a number S rescales them to standard "
+                             "deviation S (1: standardized); none centres them only, in the "
+                             "target's own units (needs a learning rate near the README's "
+                             "0.0664)")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",

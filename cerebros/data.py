@@ -29,7 +29,7 @@ from cerebros.spec import normalize_shapes
 
 __all__ = ["PreparedData", "prepare_data", "hash_based_split", "feature_bounds",
            "feature_scaling", "target_scaling", "SCALED_TARGET_STD",
-           "AUTO_SPREAD_PER_LEARNING_RATE", "check_target_std", "resolve_target_std"]
+           "AUTO_SPREAD_PER_STEP", "check_target_std", "resolve_target_std"]
 
 logger = logging.getLogger(__name__)
 
@@ -479,13 +479,16 @@ def feature_scaling(x_train: Sequence[np.ndarray], bounds: tuple | None) -> tupl
     return tuple(pairs)
 
 
-SCALED_TARGET_STD: float = 1.0
-"""Default spread of the regression targets that a scaled output learns: 1, standardized
-targets (see ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
-
-AUTO_SPREAD_PER_LEARNING_RATE = 15_000.0
+AUTO_SPREAD_PER_STEP = 7.5
 """``scaled_target_std="auto"``: the learned targets' spread is this many times the learning
-rate (996 at the README's 0.0664, 75 at the library's default 0.005)."""
+rate times the optimizer steps of the whole training budget (epochs × batches per epoch), and
+at least 1 (standardized targets): 1,004 for the README search (learning rate 0.0664, 96
+epochs of 21 batches), 6 at the command line's settings on Ames (0.005, 20 epochs of 8
+batches), 1 where training has few steps."""
+
+SCALED_TARGET_STD: float | str = "auto"
+"""Default spread of the regression targets that a scaled output learns: "auto" (see
+:data:`AUTO_SPREAD_PER_STEP` and ``SimpleCerebrosRandomSearch``'s ``scaled_target_std``)."""
 
 
 def check_target_std(value: Any) -> float | str | None:
@@ -494,24 +497,29 @@ def check_target_std(value: Any) -> float | str | None:
         if value == "auto":
             return value
         raise ValueError(f"scaled_target_std must be a finite number > 0, None (centred only) or "
-                         f"'auto' ({AUTO_SPREAD_PER_LEARNING_RATE:,.0f} x learning_rate); "
-                         f"got {value!r}.")
+                         f"'auto' (max(1, {AUTO_SPREAD_PER_STEP:g} x learning_rate x optimizer "
+                         f"steps)); got {value!r}.")
     return None if value is None else check_number("scaled_target_std", value, 0.0,
                                                    low_open=True)
 
 
-def resolve_target_std(target_std: float | str | None, learning_rate: float) -> float | None:
+def resolve_target_std(target_std: float | str | None, learning_rate: float,
+                       steps: int) -> float | None:
     """The spread a scaled output learns: ``target_std`` itself, or for "auto"
-    ``AUTO_SPREAD_PER_LEARNING_RATE * learning_rate``.  Adam(W) moves every weight by about the
-    learning rate per step whatever the targets' scale, so "auto" keeps the ratio of the
-    targets' spread to one step the same at every learning rate."""
+    ``max(1, AUTO_SPREAD_PER_STEP * learning_rate * steps)``, ``steps`` being the optimizer
+    steps of the whole training budget.  The spread works as the output layer's learning
+    rate divided by it: Adam(W) moves every weight by about the learning rate per step
+    whatever the targets' scale, so the output layer's weights can move, over the whole
+    budget, at most about ``learning_rate * steps``, and "auto" makes that a fixed fraction
+    of the targets' spread (the hidden units then do most of the fitting), never going
+    below standardized targets where training has few steps."""
     if target_std == "auto":
-        return AUTO_SPREAD_PER_LEARNING_RATE * learning_rate
+        return max(1.0, AUTO_SPREAD_PER_STEP * learning_rate * steps)
     return target_std
 
 
 def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
-                   target_std: float | None = SCALED_TARGET_STD) -> tuple | None:
+                   target_std: float | None = 1.0) -> tuple | None:
     """Per-output ``(mean, scale)`` of the training labels such that ``(y - mean) / scale``
     has standard deviation ``target_std`` (float64; 1: standardized; "auto" is resolved by
     :func:`resolve_target_std` first), or is only centred, in the labels' own units, for

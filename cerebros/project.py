@@ -27,7 +27,7 @@ import re
 import socket
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Callable, Iterator, Union
 
 import filelock
 import pendulum
@@ -347,8 +347,10 @@ class ProjectDir:
             raise ValueError(f"{self.manifest_path} must hold a JSON object; got {stored!r}.")
         return stored
 
-    def check_or_write_manifest(self, arguments: dict[str, Any], overwrite: bool,
-                                implied: dict[str, Any] | None = None) -> bool:
+    def check_or_write_manifest(
+            self, arguments: dict[str, Any], overwrite: bool,
+            implied: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    ) -> bool:
         """Make sure this directory belongs to a search started with ``arguments``.
 
         Parameters
@@ -359,11 +361,12 @@ class ProjectDir:
         overwrite : bool
             If True, delete what an earlier search left here (see :meth:`clear`) and
             start afresh.
-        implied : dict, optional
+        implied : dict or callable, optional
             Values for keys that a manifest written before they existed lacks: the
             behaviour such a search had.  A stored manifest without one of these keys is
             compared as if it held this value, so an older project resumes when the
-            search asks for that behaviour.
+            search asks for that behaviour.  A callable gets the stored manifest and
+            returns the dict (for values that depend on other stored keys).
 
         Returns
         -------
@@ -384,7 +387,8 @@ class ProjectDir:
         else:
             stored = self.read_manifest()
             if stored is not None:
-                defaults = _json_safe(implied or {})
+                defaults = _json_safe((implied(stored) if callable(implied) else implied)
+                                      or {})
                 filled = frozenset(defaults) - set(stored)
                 stored = {**stored, **{key: defaults[key] for key in filled}}
                 changes = _differences(stored, wanted, filled)

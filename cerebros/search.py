@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -23,7 +24,7 @@ from cerebros.checks import (check_bool, check_choice, check_direction, check_in
 from cerebros.compilation import dtype_name, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
-from cerebros.data import (AUTO_SPREAD_PER_LEARNING_RATE, SCALED_TARGET_STD, PreparedData,
+from cerebros.data import (AUTO_SPREAD_PER_STEP, SCALED_TARGET_STD, PreparedData,
                            check_target_std, feature_bounds, feature_scaling, prepare_data,
                            resolve_target_std, target_scaling)
 from cerebros.evolution import SearchBounds, breed, shared_units
@@ -48,6 +49,20 @@ IMPLIED_MANIFEST_VALUES = {"inherit_weights": False, "standardize_features": Fal
 """Manifest keys added after projects already existed, with the behaviour such a project
 had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``).
 A meta-search's study fills its stored inner manifest from the same values."""
+
+FORMER_AUTO_SPREAD_PER_LEARNING_RATE = 15_000.0
+"""What ``scaled_target_std="auto"`` meant before ``target_spread`` was recorded: a spread of
+15,000 x the learning rate."""
+
+
+def implied_manifest_values(stored: dict[str, Any]) -> dict[str, Any]:
+    """:data:`IMPLIED_MANIFEST_VALUES` for a stored manifest, plus the spread of a project
+    made with ``scaled_target_std="auto"`` before ``target_spread`` was recorded (then
+    15,000 x the learning rate), so that it is not resumed under today's rule."""
+    if stored.get("scaled_target_std") == "auto" and "target_spread" not in stored:
+        return {**IMPLIED_MANIFEST_VALUES, "target_spread":
+                FORMER_AUTO_SPREAD_PER_LEARNING_RATE * stored.get("learning_rate", 0.0)}
+    return IMPLIED_MANIFEST_VALUES
 
 _IGNORED_ARGUMENTS = {
     "model_graphs": "graphs are always written to <project_name>/model_graphs when "
@@ -142,7 +157,7 @@ class SimpleCerebrosRandomSearch:
     allow_label_leakage : bool
         Do not refuse features that equal a label column.
     scale_targets : {"auto", True, False}
-        Let regression outputs learn scaled targets (standardized by default; see
+        Let regression outputs learn scaled targets (centred, of the spread
         ``scaled_target_std``): a ``ScaleTargets`` layer inside the model maps them back
         with the training labels' mean and standard deviation, so the model predicts, and
         the oracle reports, the user's units.  "auto" (default) scales linear outputs
@@ -152,17 +167,18 @@ class SimpleCerebrosRandomSearch:
     scaled_target_std : float, "auto" or None
         The standard deviation of the targets that a scaled output learns: ``ScaleTargets``
         multiplies the network's output by ``std / scaled_target_std`` of the training
-        labels and adds their mean.  1.0 (default): standardized targets; "auto": 15,000
-        times ``learning_rate`` (996 at the README's 0.0664, 75 at the default 0.005); None:
-        centred only, in the labels' own units.  Adam(W)'s steps have the size of the
-        learning rate whatever the targets' scale, so the spread sets how far one step moves
-        the output relative to the targets.  "auto" measured better than 1.0 on held-out
-        Ames rows (0.89-0.90 x), about even on Windsor housing and slightly worse on the
-        diabetes data, and better on the README search's validation score
-        (``benchmarks/bench_quality.py``, ``benchmarks/bench_seeds.py``), but with few
-        optimizer steps (a few hundred rows in batches of 200, 20 epochs) it learned far
-        less than 1.0, so 1.0 stays the default.  None trains on the labels' unit (dollars
-        or thousands) and does not learn at a learning rate of 0.005.
+        labels and adds their mean.  "auto" (default): ``max(1, 7.5 x learning_rate x
+        steps)``, ``steps`` being the optimizer steps of the whole training budget (epochs x
+        batches per epoch): 1,004 for the README search, 6 at the command line's settings on
+        Ames, 1 where training has few steps; 1.0: standardized targets (the default until
+        this rule was adopted); None: centred only, in the labels' own units.  Adam(W)'s
+        steps have the size of the learning rate whatever the targets' scale, so the spread
+        acts as the output layer's learning rate divided by it.  Against 1.0, over 10 seeds,
+        "auto" measured better on held-out Ames rows (0.92-0.94 x), even on Windsor housing,
+        slightly worse on the diabetes data (1.02-1.04 x), and better on the README search's
+        validation score on every seed (``benchmarks/bench_quality.py``,
+        ``benchmarks/bench_seeds.py``).  None trains on the labels' unit (dollars or
+        thousands) and does not learn at a learning rate of 0.005.
     clip_features, clip_margin : float or None, float
         Clip every input column, by a ``ClipFeatures`` layer inside the model, to the
         ``[q, 1 - q]`` quantiles of the training rows (``q = clip_features``, default 0.001;
@@ -386,6 +402,7 @@ class SimpleCerebrosRandomSearch:
         standardization and the scaling of regression targets (see ``clip_features``,
         ``standardize_features`` and ``scale_targets``)."""
         scaled = [self._scales_output(i) for i in range(len(self.output_widths))]
+        self._learns_scaled_targets = any(scaled)
         if self.scaled_target_std != SCALED_TARGET_STD and not any(scaled):
             logger.warning("scaled_target_std=%s has no effect: no output learns scaled "
                            "targets (scale_targets='auto' scales only linear outputs trained "
@@ -398,17 +415,36 @@ class SimpleCerebrosRandomSearch:
                            if self.standardize_features else None),
             target_scaling=target_scaling(self.data.y_train, scaled, self._target_std()))
 
+    def _training_steps(self) -> int:
+        """Optimizer steps of the whole training budget: epochs x batches per epoch."""
+        return math.ceil(len(self.data.y_train[0]) / self.batch_size) * self.epochs
+
     def _target_std(self) -> float | None:
         """The spread the scaled targets get (``scaled_target_std``, "auto" resolved)."""
-        return resolve_target_std(self.scaled_target_std, self.learning_rate)
+        return resolve_target_std(self.scaled_target_std, self.learning_rate,
+                                  self._training_steps())
 
     def _target_spread_text(self) -> str:
         if self.scaled_target_std is None:
             return "centred only"
         if self.scaled_target_std == "auto":
-            return (f"to standard deviation {self._target_std():g} = "
-                    f"{AUTO_SPREAD_PER_LEARNING_RATE:,.0f} x learning rate")
+            return (f"to standard deviation {self._target_std():g} = max(1, "
+                    f"{AUTO_SPREAD_PER_STEP:g} x learning rate x {self._training_steps()} "
+                    "optimizer steps)")
         return f"to standard deviation {self.scaled_target_std}"
+
+    def _target_manifest(self) -> dict[str, Any]:
+        """The targets' spread as the manifest records it.  "auto" also records the spread it
+        resolved to (``target_spread``), so that a project made when "auto" followed another
+        rule is not resumed under this one (see :func:`implied_manifest_values`).  Where no
+        output learns scaled targets the spread has no effect, and the default is recorded
+        as the earlier default 1.0, so that such projects made before resume."""
+        if not self._learns_scaled_targets:
+            return {"scaled_target_std": (1.0 if self.scaled_target_std == SCALED_TARGET_STD
+                                          else self.scaled_target_std)}
+        if self.scaled_target_std == "auto":
+            return {"scaled_target_std": "auto", "target_spread": self._target_std()}
+        return {"scaled_target_std": self.scaled_target_std}
 
     def _scales_output(self, index: int) -> bool:
         """Whether output ``index`` learns scaled targets: always/never for
@@ -559,7 +595,7 @@ class SimpleCerebrosRandomSearch:
             "fused_units": self.model_options.fused_units,
             "deterministic": self.training.deterministic,
             "data_fingerprint": self.data.fingerprint(),
-            "scale_targets": self.scale_targets, "scaled_target_std": self.scaled_target_std,
+            "scale_targets": self.scale_targets, **self._target_manifest(),
             "clip_features": self.clip_features,
             "clip_margin": self.clip_margin, "standardize_features": self.standardize_features,
             "trial_timeout_s": self.trial_timeout_s,
@@ -602,7 +638,7 @@ class SimpleCerebrosRandomSearch:
 
     def _run(self, on_trial_end: Callable[[TrialProgress], Any] | None = None) -> float:
         resumed = self.project.check_or_write_manifest(self.manifest(), overwrite=self.overwrite,
-                                                       implied=IMPLIED_MANIFEST_VALUES)
+                                                       implied=implied_manifest_values)
         self.project.create()
         oracle = Oracle(self.project.root)
         retry = oracle.retriable()

@@ -139,6 +139,45 @@ def test_a_project_from_before_a_setting_existed_resumes_with_that_settings_old_
         SimpleCerebrosRandomSearch(**small_search(**{**raw, "scaled_target_std": None})
                                    ).run_random_search()
     with pytest.raises(ValueError, match=r"scaled_target_std: 1.0 \(absent: implied\) "
-                                         r"-> 'auto'\. To continue it"):
+                                         r"-> 'auto'; target_spread: <absent> -> 1\.0\. To "
+                                         r"continue it"):
         SimpleCerebrosRandomSearch(**small_search(**{**raw, "scaled_target_std": "auto"})
                                    ).run_random_search()
+
+
+def test_a_project_made_when_auto_meant_another_spread_is_not_resumed_under_todays_rule(
+        small_search, tmp_path):
+    """Before ``target_spread`` was recorded, ``scaled_target_std="auto"`` meant 15,000 x the
+    learning rate (150 here); today it gives 1 for this search.  Such a project is refused,
+    naming both spreads, instead of being resumed with other targets; today's resumes."""
+    from cerebros.project import MANIFEST_NAME
+
+    arguments = dict(number_of_architecture_moities_to_try=1)
+    SimpleCerebrosRandomSearch(**small_search(**arguments)).run_random_search()
+    manifest = tmp_path / "project" / MANIFEST_NAME
+    stored = json.loads(manifest.read_text())
+    assert (stored["scaled_target_std"], stored["target_spread"]) == ("auto", 1.0)
+    oracle = (tmp_path / "project" / "oracle.csv").read_bytes()
+    SimpleCerebrosRandomSearch(**small_search(**arguments)).run_random_search()
+    assert (tmp_path / "project" / "oracle.csv").read_bytes() == oracle, "resumed, not retrained"
+
+    del stored["target_spread"]
+    manifest.write_text(json.dumps(stored))
+    with pytest.raises(ValueError, match=r"target_spread: 150\.0 \(absent: implied\) -> 1\.0\. "
+                                         r"To continue it"):
+        SimpleCerebrosRandomSearch(**small_search(**arguments)).run_random_search()
+    assert (tmp_path / "project" / "oracle.csv").read_bytes() == oracle
+
+
+def test_where_no_output_learns_scaled_targets_the_default_spread_is_recorded_as_before(
+        small_search, regression_data):
+    """A classifier's targets are not scaled, so the spread has no effect: the default is
+    recorded as 1.0, the value every project made before "auto" holds, so those resume."""
+    x, _ = regression_data
+    search = SimpleCerebrosRandomSearch(**small_search(
+        labels=[(x[:, 0] > 0).astype("int32")], output_shapes=[2], final_activation="softmax",
+        loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+        metric_to_rank_by="val_accuracy", direction="maximize"))
+    assert search.model_options.target_scaling is None
+    manifest = search.manifest()
+    assert manifest["scaled_target_std"] == 1.0 and "target_spread" not in manifest

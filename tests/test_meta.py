@@ -188,15 +188,15 @@ def test_a_study_from_before_a_setting_existed_continues_with_that_settings_old_
     meta.study.set_user_attr(studies.MANIFEST_KEY, old)
     with pytest.raises(StudyManifestError,
                        match=r"inner\.standardize_features: False \(absent: implied\) -> True; "
-                             r"inner\.batch_norm_momentum: 0\.99 \(absent: implied\) -> 0\.9\."
-                             r"(?!.*scaled_target_std)"):
+                             r"inner\.batch_norm_momentum: 0\.99 \(absent: implied\) -> 0\.9; "
+                             r"inner\.scaled_target_std: 1\.0 \(absent: implied\) -> 'auto'\."):
         MetaSearch(project, TINY, **inner())
     with pytest.raises(StudyManifestError,
                        match=r"inner\.scaled_target_std: 1\.0 \(absent: implied\) -> 10\.0"):
         MetaSearch(project, TINY, **inner(standardize_features=False, batch_norm_momentum=0.99,
                                           scaled_target_std=10.0))
     resumed = MetaSearch(project, TINY, **inner(standardize_features=False,
-                                                batch_norm_momentum=0.99))
+                                                batch_norm_momentum=0.99, scaled_target_std=1.0))
     assert resumed.study.user_attrs[studies.MANIFEST_KEY] == old, "the stored manifest is kept"
     assert not list(project.glob("meta_trial_*")), "nothing was trained"
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 
 import keras
 import numpy as np
@@ -314,8 +315,10 @@ def test_targets_are_scaled_and_features_clipped_inside_the_saved_model(small_se
     (standardize,) = _layers(model, "StandardizeFeatures")
     train = search.data.y_train[0].astype("float64")
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
-    assert SCALED_TARGET_STD == 1.0, "the default: standardized targets"
-    assert scale.get_config()["scale"] == pytest.approx([train.std()])
+    assert SCALED_TARGET_STD == "auto"
+    spread = 7.5 * 0.01 * math.ceil(len(train) / 32) * 3  # learning rate, batch 32, 3 epochs
+    assert search.manifest()["target_spread"] == pytest.approx(spread) == 1.35
+    assert scale.get_config()["scale"] == pytest.approx([train.std() / spread])
     features = search.data.x_train[0].astype("float64")
     low, high = np.quantile(features, 0.001, axis=0), np.quantile(features, 0.999, axis=0)
     assert clip.get_config()["low"] == pytest.approx(low.tolist(), rel=1e-6)
@@ -367,22 +370,24 @@ def test_momentum_and_target_spread_reach_the_saved_models(small_search, regress
     assert scale.get_config()["mean"] == pytest.approx([train.mean()])
 
 
-def test_an_automatic_target_spread_follows_the_learning_rate(small_search, regression_data):
+@pytest.mark.parametrize("rate, epochs, batch", [(0.0664, 96, 32), (0.005, 20, 16),
+                                                  (0.01, 2, 32), (0.0664, 96, 200)])
+def test_the_automatic_target_spread_counts_the_training_budgets_steps(
+        small_search, regression_data, rate, epochs, batch):
     x, y = regression_data
     prices = y * 40_000 + 180_000
-    scales, stds = {}, {}
-    for rate in (0.0664, 0.005):
-        search = SimpleCerebrosRandomSearch(**small_search(
-            labels=[prices], learning_rate=rate, scaled_target_std="auto"))
-        assert search.manifest()["scaled_target_std"] == "auto"
-        ((_, (scale,)),) = search.model_options.target_scaling
-        scales[rate] = scale
-        stds[rate] = float(np.std(search.data.y_train[0].astype("float64")))
-        spread = 15_000 * rate
-        assert (f"to standard deviation {spread:g} = 15,000 x learning rate"
-                in search.search_space_summary())
-    assert scales[0.0664] == pytest.approx(scales[0.005] * 0.005 / 0.0664)
-    assert scales[0.005] * 75.0 == pytest.approx(stds[0.005], rel=1e-3)
+    search = SimpleCerebrosRandomSearch(**small_search(
+        labels=[prices], learning_rate=rate, epochs=epochs, batch_size=batch))
+    train = search.data.y_train[0].astype("float64")
+    steps = -(-len(train) // batch) * epochs  # 180 training rows
+    spread = max(1.0, 7.5 * rate * steps)
+    ((mean, (scale,)),) = search.model_options.target_scaling
+    assert scale * spread == pytest.approx(float(train.std()), rel=1e-6)
+    assert mean == pytest.approx([train.mean()])
+    assert search.manifest()["scaled_target_std"] == "auto"
+    assert search.manifest()["target_spread"] == pytest.approx(spread)
+    assert (f"to standard deviation {spread:g} = max(1, 7.5 x learning rate x {steps} "
+            "optimizer steps)") in search.search_space_summary()
 
 
 @pytest.mark.parametrize("bad", ["AUTO", "1000", "", [1.0]])
@@ -504,10 +509,10 @@ def test_search_space_summary_names_the_ranges_and_wiring(small_search):
     assert "p_lateral_connection: 0.97" in text
     assert ("features clipped at quantile 0.001 with margin 0.0, standardized: True, "
             "batch-normalization momentum 0.9") in text
-    assert "targets scaled: True (to standard deviation 1.0)" in text
-    assert ("targets scaled: True (to standard deviation 150 = 15,000 x learning rate)"
-            in SimpleCerebrosRandomSearch(**small_search(scaled_target_std="auto"))
-            .search_space_summary())
+    assert ("targets scaled: True (to standard deviation 1 = max(1, 7.5 x learning rate x 12 "
+            "optimizer steps))") in text
+    assert "targets scaled: True (to standard deviation 1.0)" in SimpleCerebrosRandomSearch(
+        **small_search(scaled_target_std=1.0)).search_space_summary()
     assert "targets scaled: True (centred only)" in SimpleCerebrosRandomSearch(
         **small_search(scaled_target_std=None)).search_space_summary()
 

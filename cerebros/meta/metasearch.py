@@ -48,7 +48,10 @@ _RUNTIME = {"training_data", "labels", "validation_data", "callbacks", "verbose"
             "n_workers", "ray_address"}
 """Search arguments that say how to run, not what to search: not in the best settings JSON."""
 _SPACE_MANIFEST_KEYS = ("levels", "units_per_level", "neurons_per_unit", "activation",
-                        "learning_rate", "batch_size", "meta_trial_number")
+                        "learning_rate", "batch_size", "meta_trial_number", "target_spread")
+"""Inner manifest keys the study does not compare: set by the space, or (``target_spread``,
+resolved from the learning rate and batch size) derived from it; each inner project's own
+manifest still holds them."""
 
 
 def inner_project_name(number: int) -> str:
