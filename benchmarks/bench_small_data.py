@@ -1,8 +1,9 @@
 """Small data at the command line's settings: standardized targets against
 ``--target-std auto``.
 
-The check that reverted ``scaled_target_std="auto"`` as the default: 300 rows of a linear
-target (``price = 30,000 a + 10,000 b + 180,000 + noise``, a third column of noise),
+The check that reverted ``scaled_target_std="auto"`` as the default when it meant 15,000 x
+the learning rate (a spread of 75 here), and condition (e) of the rules since (today's
+"auto" gives 1 here, as standardized targets do): 300 rows of a linear target (``price = 30,000 a + 10,000 b + 180,000 + noise``, a third column of noise),
 ``cerebros search --trials 2`` at the command line's defaults (learning rate 0.005, batch
 200, so one optimizer step per epoch), 5 and 20 epochs, each spread.  Prints the best val
 RMSE of each run beside the labels' standard deviation.  Run::

@@ -64,6 +64,7 @@ def implied_manifest_values(stored: dict[str, Any]) -> dict[str, Any]:
                 FORMER_AUTO_SPREAD_PER_LEARNING_RATE * stored.get("learning_rate", 0.0)}
     return IMPLIED_MANIFEST_VALUES
 
+
 _IGNORED_ARGUMENTS = {
     "model_graphs": "graphs are always written to <project_name>/model_graphs when "
                     "chart_network_graph=True",
