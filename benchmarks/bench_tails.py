@@ -6,9 +6,12 @@ the last 25 % test) at ``bench_meta.py``'s budget (12 trials of at most 48 epoch
 generations) for each seed and each target spread, and scores *every* completed trial's
 model on the test rows: its test RMSE and its largest single error.  Prints one row per
 model and, per spread, the median test RMSE, the number of models with some error above
-``--threshold`` and the largest error.  Run::
+``--threshold`` and the largest error.  ``--clip-predictions M`` runs the searches with
+``clip_predictions=M`` (predictions bounded to the training labels' range widened by M
+times its width).  Run::
 
     python benchmarks/bench_tails.py [--spreads auto 1] [--seeds 8675309 8675310 ...]
+                                     [--clip-predictions M]
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def spread_value(text: str) -> float | str:
     return text if text == "auto" else float(text)
 
 
-def trial_models(spread: str, seed: int, trials: int, epochs: int, workdir: Path, split):
+def trial_models(spread: str, seed: int, trials: int, epochs: int, workdir: Path, split,
+                 clip_predictions: float | None = None):
     """(trial, val RMSE, test RMSE, largest test error, is the best) for each completed trial."""
     import keras
 
@@ -46,7 +50,8 @@ def trial_models(spread: str, seed: int, trials: int, epochs: int, workdir: Path
     x_train, y_train, x_test, y_test = split
     arguments = readme_arguments(x_train.shape[1], epochs)
     arguments.update(seed=seed, number_of_architecture_moities_to_try=trials,
-                     number_of_generations=min(3, trials), scaled_target_std=spread_value(spread))
+                     number_of_generations=min(3, trials), scaled_target_std=spread_value(spread),
+                     clip_predictions=clip_predictions)
     search = SimpleCerebrosRandomSearch(training_data=[x_train], labels=[y_train], verbose=0,
                                         project_name=str(workdir / f"{spread}_{seed}"),
                                         **arguments)
@@ -70,6 +75,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--epochs", type=int, default=48)
     parser.add_argument("--threshold", type=float, default=300_000.0)
+    parser.add_argument("--clip-predictions", type=float, default=None, metavar="M")
     args = parser.parse_args()
     print_header("Every trial's largest test error, README search on the Ames split")
     split = DATASETS["ames"]()
@@ -78,7 +84,8 @@ def main() -> int:
         for seed in args.seeds:
             for spread in args.spreads:  # interleaved seed by seed
                 for trial, val, test, worst, best in trial_models(
-                        spread, seed, args.trials, args.epochs, Path(tmp), split):
+                        spread, seed, args.trials, args.epochs, Path(tmp), split,
+                        args.clip_predictions):
                     rows.append([spread, seed, trial, f"{val:,.0f}", f"{test:,.0f}",
                                  f"{worst:,.0f}", "yes" if best else ""])
                     print(f"spread {spread} seed {seed} trial {trial}: test RMSE {test:,.0f}, "

@@ -29,7 +29,8 @@ from cerebros.spec import normalize_shapes
 
 __all__ = ["PreparedData", "prepare_data", "hash_based_split", "feature_bounds",
            "feature_scaling", "target_scaling", "SCALED_TARGET_STD",
-           "AUTO_SPREAD_PER_STEP", "check_target_std", "resolve_target_std"]
+           "AUTO_SPREAD_PER_STEP", "check_target_std", "resolve_target_std",
+           "prediction_bounds"]
 
 logger = logging.getLogger(__name__)
 
@@ -530,6 +531,22 @@ def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
     def pair(y: np.ndarray) -> tuple[list[float], list[float]]:
         mean, std = _mean_and_scale(np.asarray(y, dtype="float64"))
         return mean, [1.0] * len(std) if target_std is None else [v / target_std for v in std]
+
+    return tuple(pair(y) if on else None for y, on in zip(y_train, scaled))
+
+
+def prediction_bounds(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
+                      margin: float) -> tuple | None:
+    """Per-output ``(low, high)`` column vectors: the training labels' minimum and maximum,
+    each moved outwards by ``margin`` times their distance (0: the training range itself);
+    None for outputs not ``scaled``; None when no output is."""
+    if not any(scaled):
+        return None
+
+    def pair(y: np.ndarray) -> tuple[list[float], list[float]]:
+        y64 = np.asarray(y, dtype="float64")
+        low, high = y64.min(axis=0), y64.max(axis=0)
+        return (low - margin * (high - low)).tolist(), (high + margin * (high - low)).tolist()
 
     return tuple(pair(y) if on else None for y, on in zip(y_train, scaled))
 

@@ -508,17 +508,50 @@ class StandardizeFeatures(_ColumnConstants):
 
 @keras.saving.register_keras_serializable(package="cerebros")
 class ScaleTargets(_ColumnConstants):
-    """``y = z * scale + mean``: the network learns standardized regression targets and the
-    model predicts in the user's units (``mean``/``scale`` from the training labels)."""
+    """``y = z * scale + mean``: the network learns scaled regression targets and the model
+    predicts in the user's units (``mean``/``scale`` from the training labels).
+
+    With ``low``/``high`` (per column), predictions are clipped to ``[low, high]`` when the
+    layer is not training (validation, ``evaluate``, ``predict``); while training they are
+    not, so a prediction outside the bounds still gets a gradient back towards them.
+    """
 
     names = ("mean", "scale")
 
-    def __init__(self, mean: Sequence[float], scale: Sequence[float], **kwargs: Any) -> None:
+    def __init__(self, mean: Sequence[float], scale: Sequence[float],
+                 low: Sequence[float] | None = None, high: Sequence[float] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(mean, scale, **kwargs)
+        self._bounds = None
+        if (low is None) != (high is None):
+            raise ValueError("low and high must be given together; got low="
+                             f"{low!r}, high={high!r}.")
+        if low is not None:
+            bounds = tuple(tuple(float(check_number(f"{name}[{i}]", v)) for i, v in enumerate(b))
+                           for name, b in (("low", low), ("high", high)))
+            columns = len(self._constants[0])
+            if {len(b) for b in bounds} != {columns}:
+                raise ValueError(f"low and high must have one value per output column "
+                                 f"({columns}); got {len(bounds[0])} and {len(bounds[1])}.")
+            if any(lo > hi for lo, hi in zip(*bounds)):
+                raise ValueError(f"low must be <= high in every column; got low="
+                                 f"{list(bounds[0])}, high={list(bounds[1])}.")
+            self._bounds = bounds
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Any, training: Any = None) -> Any:
         mean, scale = self._as_tensors()
-        return inputs * scale + mean
+        outputs = inputs * scale + mean
+        if self._bounds is None or training:
+            return outputs
+        low, high = (ops.convert_to_tensor(np.asarray(b), dtype=self.compute_dtype)
+                     for b in self._bounds)
+        return ops.clip(outputs, low, high)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        if self._bounds is not None:
+            config.update(low=list(self._bounds[0]), high=list(self._bounds[1]))
+        return config
 
 
 @keras.saving.register_keras_serializable(package="cerebros")

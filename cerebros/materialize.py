@@ -83,7 +83,8 @@ class ModelOptions:
     vectors per input (None: no clipping); ``input_scaling`` one ``(mean, scale)`` pair per
     input, applied after the clipping (None: inputs enter unscaled); ``target_scaling`` one
     ``(mean, scale)`` pair per output, or None for an output that is not rescaled (None
-    overall: no output is).
+    overall: no output is); ``target_bounds`` one ``(low, high)`` pair per rescaled output
+    that its predictions are clipped to outside training (None: unbounded).
     """
 
     activation: Any = "elu"
@@ -98,6 +99,7 @@ class ModelOptions:
     input_bounds: tuple | None = None
     input_scaling: tuple | None = None
     target_scaling: tuple | None = None
+    target_bounds: tuple | None = None
 
     def __post_init__(self) -> None:
         for name in ("activation", "final_activation", "gate_activation"):
@@ -115,6 +117,7 @@ class ModelOptions:
         object.__setattr__(self, "input_bounds", _pairs(self.input_bounds))
         object.__setattr__(self, "input_scaling", _pairs(self.input_scaling))
         object.__setattr__(self, "target_scaling", _pairs(self.target_scaling))
+        object.__setattr__(self, "target_bounds", _pairs(self.target_bounds))
 
     def to_dict(self) -> dict[str, Any]:
         """The options as JSON data (callables by name; the gate is kept in the plan)."""
@@ -124,7 +127,8 @@ class ModelOptions:
                 "batch_norm_momentum": self.batch_norm_momentum,
                 "fused_units": self.fused_units, "train_data_dtype": self.dtype,
                 "weight_seed": self.seed, "input_bounds": self.input_bounds,
-                "input_scaling": self.input_scaling, "target_scaling": self.target_scaling}
+                "input_scaling": self.input_scaling, "target_scaling": self.target_scaling,
+                "target_bounds": self.target_bounds}
 
 
 def _pairs(value: Any) -> tuple | None:
@@ -164,7 +168,8 @@ def network_from_record(data: Mapping[str, Any], **overrides: Any
               "seed": data.get("weight_seed"),
               "input_bounds": data.get("input_bounds"),
               "input_scaling": data.get("input_scaling"),
-              "target_scaling": data.get("target_scaling")}
+              "target_scaling": data.get("target_scaling"),
+              "target_bounds": data.get("target_bounds")}
     values.update(overrides)
     return plan, ModelOptions(**values)
 
@@ -308,7 +313,9 @@ def materialize(plan: WiringPlan, options: ModelOptions = ModelOptions(),
                 tensor = _plain_dense(x, int(width), activation, init, options.dtype,
                                       _unit_layer_names(plan, options, level, unit)[-1])
             if scaling:
-                tensor = ScaleTargets(*scaling, name=f"out_{unit}", dtype=options.dtype)(tensor)
+                bounds = options.target_bounds[unit] if options.target_bounds else None
+                tensor = ScaleTargets(*scaling, *(bounds or ()), name=f"out_{unit}",
+                                      dtype=options.dtype)(tensor)
             outputs[(level, unit)] = tensor
     model_outputs = [outputs[(final, unit)] for unit in range(len(plan.widths[final]))]
     # One input or output is passed bare, as the original did, so that ``predict`` returns an

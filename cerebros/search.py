@@ -25,8 +25,8 @@ from cerebros.compilation import dtype_name, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
 from cerebros.data import (AUTO_SPREAD_PER_STEP, SCALED_TARGET_STD, PreparedData,
-                           check_target_std, feature_bounds, feature_scaling, prepare_data,
-                           resolve_target_std, target_scaling)
+                           check_target_std, feature_bounds, feature_scaling, prediction_bounds,
+                           prepare_data, resolve_target_std, target_scaling)
 from cerebros.evolution import SearchBounds, breed, shared_units
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import KERAS_BATCH_NORM_MOMENTUM, ModelOptions, network_name
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 IMPLIED_MANIFEST_VALUES = {"inherit_weights": False, "standardize_features": False,
                            "batch_norm_momentum": KERAS_BATCH_NORM_MOMENTUM,
-                           "scaled_target_std": 1.0}
+                           "scaled_target_std": 1.0, "clip_predictions": None}
 """Manifest keys added after projects already existed, with the behaviour such a project
 had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``).
 A meta-search's study fills its stored inner manifest from the same values."""
@@ -188,6 +188,13 @@ class SimpleCerebrosRandomSearch:
         otherwise passes a value far outside the training range on unbounded, and one such
         row, say a pool in a column that is zero in every training row, can make a network
         predict millions.  ``clip_features=None``: no clipping (the original).
+    clip_predictions : float or None
+        Bound the predictions of every output that learns scaled targets, by its
+        ``ScaleTargets`` layer, to the training labels' range moved outwards on each side by
+        ``clip_predictions`` times its width (0: the range itself, as a tree ensemble's
+        predictions are), when validating and predicting, not while training.  Inputs are
+        clipped already, but a network can still extrapolate wildly inside their ranges
+        (``benchmarks/bench_tails.py``).  None (default): unbounded.
     standardize_features : bool
         Standardize every input column, by a ``StandardizeFeatures`` layer inside the model
         (after the clipping), with the mean and standard deviation of the (clipped) training
@@ -265,7 +272,8 @@ class SimpleCerebrosRandomSearch:
                  clip_features: float | None = 0.001, clip_margin: float = 0.0,
                  standardize_features: bool = True,
                  reduce_lr_patience: int | None = 3, trial_timeout_s: float | None = None,
-                 inherit_weights: bool = False, **kwargs: Any) -> None:
+                 inherit_weights: bool = False, clip_predictions: float | None = None,
+                 **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
                 logger.warning("%s=%r has no effect: %s.", name, kwargs.pop(name), why)
@@ -342,6 +350,8 @@ class SimpleCerebrosRandomSearch:
         self.clip_features = (None if a["clip_features"] is None
                               else check_number("clip_features", a["clip_features"], 0.0, 0.25))
         self.clip_margin = check_number("clip_margin", a["clip_margin"], 0.0)
+        self.clip_predictions = (None if a["clip_predictions"] is None else check_number(
+            "clip_predictions", a["clip_predictions"], 0.0))
         self.standardize_features = check_bool("standardize_features", a["standardize_features"])
         self.trial_timeout_s = (None if a["trial_timeout_s"] is None else check_number(
             "trial_timeout_s", a["trial_timeout_s"], 0.0, low_open=True))
@@ -408,13 +418,19 @@ class SimpleCerebrosRandomSearch:
             logger.warning("scaled_target_std=%s has no effect: no output learns scaled "
                            "targets (scale_targets='auto' scales only linear outputs trained "
                            "with a regression loss).", self.scaled_target_std)
+        if self.clip_predictions is not None and not any(scaled):
+            logger.warning("clip_predictions=%s has no effect: no output learns scaled "
+                           "targets, and only those are bounded.", self.clip_predictions)
         bounds = (None if self.clip_features is None
                   else feature_bounds(self.data.x_train, self.clip_features, self.clip_margin))
         self.model_options = dataclasses.replace(
             self.model_options, input_bounds=bounds,
             input_scaling=(feature_scaling(self.data.x_train, bounds)
                            if self.standardize_features else None),
-            target_scaling=target_scaling(self.data.y_train, scaled, self._target_std()))
+            target_scaling=target_scaling(self.data.y_train, scaled, self._target_std()),
+            target_bounds=(None if self.clip_predictions is None
+                           else prediction_bounds(self.data.y_train, scaled,
+                                                  self.clip_predictions)))
 
     def _training_steps(self) -> int:
         """Optimizer steps of the whole training budget: epochs x batches per epoch."""
@@ -599,6 +615,7 @@ class SimpleCerebrosRandomSearch:
             "scale_targets": self.scale_targets, **self._target_manifest(),
             "clip_features": self.clip_features,
             "clip_margin": self.clip_margin, "standardize_features": self.standardize_features,
+            "clip_predictions": self.clip_predictions,
             "trial_timeout_s": self.trial_timeout_s,
             "inherit_weights": self.inherit_weights,
             **({"decay_values": values} if (values := self._user_decay_values()) else {}),
@@ -815,7 +832,8 @@ class SimpleCerebrosRandomSearch:
             f"{self._target_spread_text()}), features clipped at quantile "
             f"{self.clip_features} with margin {self.clip_margin}, standardized: "
             f"{self.standardize_features}, batch-normalization momentum "
-            f"{self.model_options.batch_norm_momentum}",
+            f"{self.model_options.batch_norm_momentum}, predictions bounded: "
+            f"{'no' if self.clip_predictions is None else self.clip_predictions}",
         ]
         text = "\n".join(lines)
         if print_fn is not None:

@@ -579,3 +579,55 @@ def test_a_saved_trial_plan_rebuilds_the_same_model_with_its_fitted_constants(sm
                                rtol=1e-5, atol=1e-5)
     assert (_layers(rebuilt, "ScaleTargets") and _layers(rebuilt, "ClipFeatures")
             and _layers(rebuilt, "StandardizeFeatures"))
+
+
+def test_bounded_predictions_stay_in_the_training_labels_range_only_outside_training(
+        small_search, regression_data):
+    x, y = regression_data
+    prices = y * 40_000 + 180_000
+    search = SimpleCerebrosRandomSearch(**small_search(
+        labels=[prices], number_of_architecture_moities_to_try=1, clip_predictions=0.5,
+        clip_features=None))  # unclipped inputs, so that a far row moves the output far
+    assert "predictions bounded: 0.5" in search.search_space_summary()
+    search.run_random_search()
+    assert search.manifest()["clip_predictions"] == 0.5
+    model = keras.models.load_model(search.best_model_path)  # after `import cerebros` only
+    (scale,) = _layers(model, "ScaleTargets")
+    train = search.data.y_train[0].astype("float64")
+    width = train.max() - train.min()
+    assert scale.get_config()["low"] == pytest.approx([train.min() - 0.5 * width])
+    assert scale.get_config()["high"] == pytest.approx([train.max() + 0.5 * width])
+    far = np.repeat(x[:1], 2, axis=0)
+    far[:, :2] = [[1e4, -1e4], [-1e4, 1e4]]  # far outside, in opposite directions
+    predicted = model.predict(far, verbose=0).ravel()
+    low, high = scale.get_config()["low"][0], scale.get_config()["high"][0]
+    assert np.all((predicted >= low - 1e-3 * width) & (predicted <= high + 1e-3 * width))
+
+
+def test_scale_targets_clips_outside_training_only_and_saves_its_bounds():
+    from cerebros.layers import ScaleTargets
+
+    layer = ScaleTargets([10.0], [2.0], low=[0.0], high=[20.0])
+    z = np.array([[-10.0], [0.0], [10.0]], "float32")
+    np.testing.assert_allclose(layer(z, training=True), [[-10.0], [10.0], [30.0]])
+    np.testing.assert_allclose(layer(z, training=False), [[0.0], [10.0], [20.0]])
+    np.testing.assert_allclose(layer(z), [[0.0], [10.0], [20.0]])
+    again = ScaleTargets.from_config(layer.get_config())
+    np.testing.assert_allclose(again(z), [[0.0], [10.0], [20.0]])
+    unbounded = ScaleTargets([10.0], [2.0])
+    assert "low" not in unbounded.get_config()
+    np.testing.assert_allclose(unbounded(z), [[-10.0], [10.0], [30.0]])
+
+
+def test_bad_prediction_bounds_are_refused_and_old_projects_had_none(small_search):
+    with pytest.raises(ValueError, match=r"clip_predictions must be a finite number >= 0.0; "
+                                         r"got -1"):
+        SimpleCerebrosRandomSearch(**small_search(clip_predictions=-1))
+    from cerebros.layers import ScaleTargets
+    with pytest.raises(ValueError, match="low and high must be given together"):
+        ScaleTargets([0.0], [1.0], low=[0.0])
+    with pytest.raises(ValueError, match=r"low must be <= high in every column"):
+        ScaleTargets([0.0], [1.0], low=[2.0], high=[1.0])
+    from cerebros.search import IMPLIED_MANIFEST_VALUES
+    assert IMPLIED_MANIFEST_VALUES["clip_predictions"] is None
+    assert SimpleCerebrosRandomSearch(**small_search()).manifest()["clip_predictions"] is None
