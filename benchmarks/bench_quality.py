@@ -35,7 +35,9 @@ interleaved seed by seed (variant order rotating with the seed):
   10"`` and ``"cli settings, spread 10"``: random search, 3 generations and the command
   line's settings with ``scaled_target_std=10``; ``"standardized targets"``,
   ``"generations, standardized targets"`` and ``"cli settings, standardized targets"``: the
-  same with ``scaled_target_std=1`` (the default until "auto" replaced it).
+  same with ``scaled_target_std=1`` (the default until "auto" replaced it); ``"bounded
+  predictions"`` and ``"unbounded predictions"`` (each also with ``"generations, "`` and
+  ``"cli settings, "`` in front): the same with ``clip_predictions=0`` and ``None``.
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -102,6 +104,15 @@ VARIANTS = {
     "generations, standardized targets": dict(scaled_target_std=1.0, number_of_generations=3),
     "cli settings, standardized targets": dict(_CLI, scaled_target_std=1.0,
                                                number_of_generations=1),
+    # Predictions bounded to the training labels' range (clip_predictions=0) and unbounded.
+    "bounded predictions": dict(clip_predictions=0.0, number_of_generations=1),
+    "generations, bounded predictions": dict(clip_predictions=0.0, number_of_generations=3),
+    "cli settings, bounded predictions": dict(_CLI, clip_predictions=0.0,
+                                              number_of_generations=1),
+    "unbounded predictions": dict(clip_predictions=None, number_of_generations=1),
+    "generations, unbounded predictions": dict(clip_predictions=None, number_of_generations=3),
+    "cli settings, unbounded predictions": dict(_CLI, clip_predictions=None,
+                                                number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309

@@ -40,11 +40,11 @@ def write_csv(path: Path) -> float:
     return float(np.std(y))
 
 
-def best_val(csv: Path, project: Path, epochs: int, spread: str) -> float:
+def best_val(csv: Path, project: Path, epochs: int, spread: str, extra: list[str]) -> float:
     """One ``cerebros search`` in a fresh process, as a user runs it; its best val RMSE."""
     run = subprocess.run([sys.executable, "-m", "cerebros", "search", str(csv), "--target",
                           "price", "--project", str(project), "--trials", "2", "--epochs",
-                          str(epochs), "--target-std", spread],
+                          str(epochs), "--target-std", spread, *extra],
                          capture_output=True, text=True, check=True)
     return float(BEST.search(run.stdout).group(1))
 
@@ -53,7 +53,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, nargs="+", default=[5, 20])
     parser.add_argument("--spreads", nargs="+", default=["1", "auto"])
+    parser.add_argument("--clip-predictions", default=None, metavar="M|none",
+                        help="also pass --clip-predictions M to every search")
     args = parser.parse_args()
+    extra = [] if args.clip_predictions is None else ["--clip-predictions", args.clip_predictions]
     quiet_tensorflow()
     print_header("Small data at the command line's settings")
     rows = []
@@ -61,9 +64,9 @@ def main() -> int:
         csv = Path(tmp) / "d.csv"
         std = write_csv(csv)
         for spread in args.spreads:
-            cells = [f"--target-std {spread}"]
+            cells = [" ".join([f"--target-std {spread}", *extra])]
             for epochs in args.epochs:
-                value = best_val(csv, Path(tmp) / f"p_{spread}_{epochs}", epochs, spread)
+                value = best_val(csv, Path(tmp) / f"p_{spread}_{epochs}", epochs, spread, extra)
                 cells.append(f"${value:,.0f}")
             rows.append(cells)
     print(f"labels' standard deviation: ${std:,.0f}")

@@ -95,6 +95,12 @@ def _float_where(accept: Callable[[float], bool], expected: str) -> Callable[[st
 _positive_float = _float_where(lambda v: 0 < v < math.inf, "a number > 0")
 _finite_float = _float_where(math.isfinite, "a finite number")
 _fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
+_non_negative_float = _float_where(lambda v: 0 <= v < math.inf, "a number >= 0")
+
+
+def _clip_predictions(text: str) -> float | None:
+    """``--clip-predictions``: "none" or a number >= 0."""
+    return None if text.lower() == "none" else _non_negative_float(text)
 
 
 def _target_std(text: str) -> float | str | None:
@@ -168,6 +174,11 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
                              "deviation S (1: standardized); none centres them only, in the "
                              "target's own units (needs a learning rate near the README's "
                              "0.0664)")
+    parser.add_argument("--clip-predictions", type=_clip_predictions, default=argparse.SUPPRESS,
+                        metavar="M|none",
+                        help="bound a regression network's predictions, outside training, to "
+                             "the target's training range widened by M times its width on "
+                             "each side (0: the range itself); none: unbounded")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
@@ -575,7 +586,8 @@ def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels
         number_of_tries_per_architecture_moity=args.tries_per_architecture,
         number_of_generations=args.generations, inherit_weights=args.inherit_weights,
         seed=args.seed, epochs=args.epochs, patience=args.patience,
-        **({"scaled_target_std": args.target_std} if "target_std" in args else {}))
+        **({"scaled_target_std": args.target_std} if "target_std" in args else {}),
+        **({"clip_predictions": args.clip_predictions} if "clip_predictions" in args else {}))
 
 
 def _search(args: argparse.Namespace) -> int:

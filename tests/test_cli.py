@@ -124,6 +124,26 @@ def test_target_std_is_passed_only_when_given(command, flags, expected):
     assert arguments.get("scaled_target_std", "absent") == expected
 
 
+@pytest.mark.parametrize("command", ["search", "tune"])
+@pytest.mark.parametrize("flags, expected", [([], "absent"), (["--clip-predictions", "None"], None),
+                                             (["--clip-predictions", "0"], 0.0),
+                                             (["--clip-predictions", "0.25"], 0.25)])
+def test_clip_predictions_is_passed_only_when_given(command, flags, expected):
+    args = cli.build_parser().parse_args([command, "data.csv", "--target", "y", *flags])
+    target = pd.Series([1.0, 2.5, 3.0, 4.5])
+    arguments = cli._search_arguments(args, target.to_frame("x"), target,
+                                      cli._choose_task(target, "auto"))
+    assert arguments.get("clip_predictions", "absent") == expected
+
+
+def test_a_bad_clip_predictions_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.build_parser().parse_args(["search", "data.csv", "--target", "y",
+                                       "--clip-predictions", "-1"])
+    assert exit_info.value.code == 2
+    assert "--clip-predictions: expected a number >= 0, got '-1'" in capsys.readouterr().err
+
+
 def test_a_bad_target_std_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.build_parser().parse_args(["search", "data.csv", "--target", "y",
