@@ -18,7 +18,7 @@ interleaved seed by seed (variant order rotating with the seed):
   normalization's momentum 0.99, a constant learning rate, random search;
 * ``random``: this library's defaults (``scale_targets="auto"`` with
   ``scaled_target_std="auto"``: targets of spread max(1, 7.5 x learning rate x optimizer
-  steps), ``clip_features=0.001``, ``clip_margin=0``,
+  steps), ``clip_predictions=0``, ``clip_features=0.001``, ``clip_margin=0``,
   ``standardize_features=True``, ``batch_norm_momentum=0.9``, ``reduce_lr_patience=3``),
   random search (``number_of_generations=1``);
 * ``generations``: the defaults with ``number_of_generations=3`` (every bred child starts
@@ -35,9 +35,9 @@ interleaved seed by seed (variant order rotating with the seed):
   10"`` and ``"cli settings, spread 10"``: random search, 3 generations and the command
   line's settings with ``scaled_target_std=10``; ``"standardized targets"``,
   ``"generations, standardized targets"`` and ``"cli settings, standardized targets"``: the
-  same with ``scaled_target_std=1`` (the default until "auto" replaced it); ``"bounded
-  predictions"`` and ``"unbounded predictions"`` (each also with ``"generations, "`` and
-  ``"cli settings, "`` in front): the same with ``clip_predictions=0`` and ``None``.
+  same with ``scaled_target_std=1`` (the default until "auto" replaced it);
+  ``"unbounded predictions"``, ``"generations, unbounded predictions"`` and ``"cli settings,
+  unbounded predictions"``: the same with ``clip_predictions=None`` (the default until 0).
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -104,11 +104,7 @@ VARIANTS = {
     "generations, standardized targets": dict(scaled_target_std=1.0, number_of_generations=3),
     "cli settings, standardized targets": dict(_CLI, scaled_target_std=1.0,
                                                number_of_generations=1),
-    # Predictions bounded to the training labels' range (clip_predictions=0) and unbounded.
-    "bounded predictions": dict(clip_predictions=0.0, number_of_generations=1),
-    "generations, bounded predictions": dict(clip_predictions=0.0, number_of_generations=3),
-    "cli settings, bounded predictions": dict(_CLI, clip_predictions=0.0,
-                                              number_of_generations=1),
+    # Predictions unbounded (clip_predictions=None), the default until it became 0.
     "unbounded predictions": dict(clip_predictions=None, number_of_generations=1),
     "generations, unbounded predictions": dict(clip_predictions=None, number_of_generations=3),
     "cli settings, unbounded predictions": dict(_CLI, clip_predictions=None,

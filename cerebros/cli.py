@@ -178,7 +178,8 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
                         metavar="M|none",
                         help="bound a regression network's predictions, outside training, to "
                              "the target's training range widened by M times its width on "
-                             "each side (0: the range itself); none: unbounded")
+                             "each side (0, the library's default: the range itself); none: "
+                             "unbounded")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",

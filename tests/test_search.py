@@ -413,6 +413,7 @@ def test_standardized_inputs_give_sane_validation_scores_from_the_first_epoch(sm
         search = SimpleCerebrosRandomSearch(**small_search(
             training_data=[x], labels=[y], input_shapes=[(4,)], epochs=1, seed=7,
             number_of_architecture_moities_to_try=1, standardize_features=flag,
+            clip_predictions=None,  # bounded predictions would hide how far off it is
             project_name=str(tmp_path / f"std{flag}")))
         scores[flag] = search.run_random_search()
     spread = float(np.std(y))
@@ -579,6 +580,8 @@ def test_a_saved_trial_plan_rebuilds_the_same_model_with_its_fitted_constants(sm
                                rtol=1e-5, atol=1e-5)
     assert (_layers(rebuilt, "ScaleTargets") and _layers(rebuilt, "ClipFeatures")
             and _layers(rebuilt, "StandardizeFeatures"))
+    (bounded,), (fitted,) = _layers(rebuilt, "ScaleTargets"), _layers(trained, "ScaleTargets")
+    assert bounded.get_config()["high"] == fitted.get_config()["high"], "bounds rebuilt too"
 
 
 def test_bounded_predictions_stay_in_the_training_labels_range_only_outside_training(
@@ -630,4 +633,4 @@ def test_bad_prediction_bounds_are_refused_and_old_projects_had_none(small_searc
         ScaleTargets([0.0], [1.0], low=[2.0], high=[1.0])
     from cerebros.search import IMPLIED_MANIFEST_VALUES
     assert IMPLIED_MANIFEST_VALUES["clip_predictions"] is None
-    assert SimpleCerebrosRandomSearch(**small_search()).manifest()["clip_predictions"] is None
+    assert SimpleCerebrosRandomSearch(**small_search()).manifest()["clip_predictions"] == 0.0

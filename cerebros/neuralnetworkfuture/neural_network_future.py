@@ -209,7 +209,8 @@ class NeuralNetworkFuture:
         future = cls(**arguments)
         future.model_options = dataclasses.replace(  # constants a search fitted on its data
             future.model_options, input_bounds=options.input_bounds,
-            input_scaling=options.input_scaling, target_scaling=options.target_scaling)
+            input_scaling=options.input_scaling, target_scaling=options.target_scaling,
+            target_bounds=options.target_bounds)
         future._set_plan(plan)
         return future
 
