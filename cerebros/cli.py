@@ -98,6 +98,11 @@ _fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
 _non_negative_float = _float_where(lambda v: 0 <= v < math.inf, "a number >= 0")
 
 
+_PASSED_WHEN_GIVEN = {"target_std": "scaled_target_std", "clip_predictions": "clip_predictions"}
+"""Options that reach the search only when given (else the library's default applies), by
+their argparse name and the search argument they set."""
+
+
 def _clip_predictions(text: str) -> float | None:
     """``--clip-predictions``: "none" or a number >= 0."""
     return None if text.lower() == "none" else _non_negative_float(text)
@@ -587,8 +592,8 @@ def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels
         number_of_tries_per_architecture_moity=args.tries_per_architecture,
         number_of_generations=args.generations, inherit_weights=args.inherit_weights,
         seed=args.seed, epochs=args.epochs, patience=args.patience,
-        **({"scaled_target_std": args.target_std} if "target_std" in args else {}),
-        **({"clip_predictions": args.clip_predictions} if "clip_predictions" in args else {}))
+        **{name: getattr(args, flag) for flag, name in _PASSED_WHEN_GIVEN.items()
+           if flag in args})
 
 
 def _search(args: argparse.Namespace) -> int:

@@ -113,43 +113,29 @@ def test_inherit_weights_turns_weight_inheritance_on(flags, inherit):
 
 
 @pytest.mark.parametrize("command", ["search", "tune"])
-@pytest.mark.parametrize("flags, expected", [([], "absent"), (["--target-std", "none"], None),
-                                             (["--target-std", "1000"], 1000.0),
-                                             (["--target-std", "Auto"], "auto")])
-def test_target_std_is_passed_only_when_given(command, flags, expected):
+@pytest.mark.parametrize("key, flags, expected", [
+    ("scaled_target_std", [], "absent"), ("scaled_target_std", ["--target-std", "none"], None),
+    ("scaled_target_std", ["--target-std", "1000"], 1000.0),
+    ("scaled_target_std", ["--target-std", "Auto"], "auto"),
+    ("clip_predictions", [], "absent"), ("clip_predictions", ["--clip-predictions", "None"], None),
+    ("clip_predictions", ["--clip-predictions", "0"], 0.0),
+    ("clip_predictions", ["--clip-predictions", "0.25"], 0.25)])
+def test_target_options_are_passed_only_when_given(command, key, flags, expected):
     args = cli.build_parser().parse_args([command, "data.csv", "--target", "y", *flags])
     target = pd.Series([1.0, 2.5, 3.0, 4.5])
     arguments = cli._search_arguments(args, target.to_frame("x"), target,
                                       cli._choose_task(target, "auto"))
-    assert arguments.get("scaled_target_std", "absent") == expected
+    assert arguments.get(key, "absent") == expected
 
 
-@pytest.mark.parametrize("command", ["search", "tune"])
-@pytest.mark.parametrize("flags, expected", [([], "absent"), (["--clip-predictions", "None"], None),
-                                             (["--clip-predictions", "0"], 0.0),
-                                             (["--clip-predictions", "0.25"], 0.25)])
-def test_clip_predictions_is_passed_only_when_given(command, flags, expected):
-    args = cli.build_parser().parse_args([command, "data.csv", "--target", "y", *flags])
-    target = pd.Series([1.0, 2.5, 3.0, 4.5])
-    arguments = cli._search_arguments(args, target.to_frame("x"), target,
-                                      cli._choose_task(target, "auto"))
-    assert arguments.get("clip_predictions", "absent") == expected
-
-
-def test_a_bad_clip_predictions_is_an_argparse_error(capsys):
+@pytest.mark.parametrize("flag, value, message", [
+    ("--target-std", "0", "expected a number > 0, got '0'"),
+    ("--clip-predictions", "-1", "expected a number >= 0, got '-1'")])
+def test_a_bad_target_option_is_an_argparse_error(capsys, flag, value, message):
     with pytest.raises(SystemExit) as exit_info:
-        cli.build_parser().parse_args(["search", "data.csv", "--target", "y",
-                                       "--clip-predictions", "-1"])
+        cli.build_parser().parse_args(["search", "data.csv", "--target", "y", flag, value])
     assert exit_info.value.code == 2
-    assert "--clip-predictions: expected a number >= 0, got '-1'" in capsys.readouterr().err
-
-
-def test_a_bad_target_std_is_an_argparse_error(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.build_parser().parse_args(["search", "data.csv", "--target", "y",
-                                       "--target-std", "0"])
-    assert exit_info.value.code == 2
-    assert "--target-std: expected a number > 0, got '0'" in capsys.readouterr().err
+    assert f"{flag}: {message}" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- search
