@@ -538,17 +538,13 @@ def target_scaling(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
 def prediction_bounds(y_train: Sequence[np.ndarray], scaled: Sequence[bool],
                       margin: float) -> tuple | None:
     """Per-output ``(low, high)`` column vectors: the training labels' minimum and maximum,
-    each moved outwards by ``margin`` times their distance (0: the training range itself);
-    None for outputs not ``scaled``; None when no output is."""
+    each moved outwards by ``margin`` times their distance (0: the training range itself), as
+    :func:`feature_bounds` with quantile 0 gives them; None for outputs not ``scaled``; None
+    when no output is."""
     if not any(scaled):
         return None
-
-    def pair(y: np.ndarray) -> tuple[list[float], list[float]]:
-        y64 = np.asarray(y, dtype="float64")
-        low, high = y64.min(axis=0), y64.max(axis=0)
-        return (low - margin * (high - low)).tolist(), (high + margin * (high - low)).tolist()
-
-    return tuple(pair(y) if on else None for y, on in zip(y_train, scaled))
+    return tuple(feature_bounds([y], 0.0, margin)[0] if on else None
+                 for y, on in zip(y_train, scaled))
 
 
 def _mean_and_scale(columns: np.ndarray) -> tuple[list[float], list[float]]:

@@ -432,6 +432,24 @@ class FusedDenseUnit(keras.layers.Layer):
         return config
 
 
+def _column_pair(names: tuple[str, str], first: Sequence[float],
+                 second: Sequence[float]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Two per-column vectors as tuples of finite floats, checked non-empty and equally long
+    (errors name them by ``names``)."""
+    a, b = (tuple(float(check_number(f"{name}[{i}]", v)) for i, v in enumerate(values))
+            for name, values in zip(names, (first, second)))
+    if len(a) != len(b) or not a:
+        raise ValueError(f"{names[0]} and {names[1]} must be non-empty and of the same length; "
+                         f"got {len(a)} and {len(b)}.")
+    return a, b
+
+
+def _check_ordered(low: Sequence[float], high: Sequence[float]) -> None:
+    if any(lo > hi for lo, hi in zip(low, high)):
+        raise ValueError(f"low must be <= high in every column; got low={list(low)}, "
+                         f"high={list(high)}.")
+
+
 class _ColumnConstants(keras.layers.Layer):
     """A layer holding two per-column constant vectors (not weights), saved in its config."""
 
@@ -439,12 +457,7 @@ class _ColumnConstants(keras.layers.Layer):
 
     def __init__(self, first: Sequence[float], second: Sequence[float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        a, b = (tuple(float(check_number(f"{name}[{i}]", v)) for i, v in enumerate(values))
-                for name, values in zip(self.names, (first, second)))
-        if len(a) != len(b) or not a:
-            raise ValueError(f"{self.names[0]} and {self.names[1]} must be non-empty and of the "
-                             f"same length; got {len(a)} and {len(b)}.")
-        self._constants = (a, b)
+        self._constants = _column_pair(self.names, first, second)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)
@@ -472,9 +485,7 @@ class ClipFeatures(_ColumnConstants):
 
     def __init__(self, low: Sequence[float], high: Sequence[float], **kwargs: Any) -> None:
         super().__init__(low, high, **kwargs)
-        if any(lo > hi for lo, hi in zip(*self._constants)):
-            raise ValueError("low must be <= high in every column; got "
-                             f"low={list(self._constants[0])}, high={list(self._constants[1])}.")
+        _check_ordered(*self._constants)
 
     def call(self, inputs: Any) -> Any:
         low, high = self._as_tensors()
@@ -527,15 +538,11 @@ class ScaleTargets(_ColumnConstants):
             raise ValueError("low and high must be given together; got low="
                              f"{low!r}, high={high!r}.")
         if low is not None:
-            bounds = tuple(tuple(float(check_number(f"{name}[{i}]", v)) for i, v in enumerate(b))
-                           for name, b in (("low", low), ("high", high)))
-            columns = len(self._constants[0])
-            if {len(b) for b in bounds} != {columns}:
+            bounds = _column_pair(("low", "high"), low, high)
+            _check_ordered(*bounds)
+            if len(bounds[0]) != len(self._constants[0]):
                 raise ValueError(f"low and high must have one value per output column "
-                                 f"({columns}); got {len(bounds[0])} and {len(bounds[1])}.")
-            if any(lo > hi for lo, hi in zip(*bounds)):
-                raise ValueError(f"low must be <= high in every column; got low="
-                                 f"{list(bounds[0])}, high={list(bounds[1])}.")
+                                 f"({len(self._constants[0])}); got {len(bounds[0])}.")
             self._bounds = bounds
 
     def call(self, inputs: Any, training: Any = None) -> Any:
