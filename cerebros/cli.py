@@ -96,9 +96,11 @@ _positive_float = _float_where(lambda v: 0 < v < math.inf, "a number > 0")
 _finite_float = _float_where(math.isfinite, "a finite number")
 _fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
 _non_negative_float = _float_where(lambda v: 0 <= v < math.inf, "a number >= 0")
+_clip_quantile = _float_where(lambda v: 0 <= v <= 0.25, "a number in [0, 0.25]")
 
 
-_PASSED_WHEN_GIVEN = {"target_std": "scaled_target_std", "clip_predictions": "clip_predictions"}
+_PASSED_WHEN_GIVEN = {"target_std": "scaled_target_std", "clip_predictions": "clip_predictions",
+                      "clip_features": "clip_features"}
 """Options that reach the search only when given (else the library's default applies), by
 their argparse name and the search argument they set."""
 
@@ -106,6 +108,11 @@ their argparse name and the search argument they set."""
 def _clip_predictions(text: str) -> float | None:
     """``--clip-predictions``: "none" or a number >= 0."""
     return None if text.lower() == "none" else _non_negative_float(text)
+
+
+def _clip_features(text: str) -> float | None:
+    """``--clip-features``: "none" or a quantile in [0, 0.25]."""
+    return None if text.lower() == "none" else _clip_quantile(text)
 
 
 def _target_std(text: str) -> float | str | None:
@@ -185,6 +192,11 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
                              "the target's training range widened by M times its width on "
                              "each side (0, the library's default: the range itself); none: "
                              "unbounded")
+    parser.add_argument("--clip-features", type=_clip_features, default=argparse.SUPPRESS,
+                        metavar="Q|none",
+                        help="clip every input column, inside the network, to its [Q, 1 - Q] "
+                             "quantiles of the training rows (0.001, the library's default; 0: "
+                             "their min and max); none: no clipping (the original)")
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",

@@ -119,8 +119,11 @@ def test_inherit_weights_turns_weight_inheritance_on(flags, inherit):
     ("scaled_target_std", ["--target-std", "Auto"], "auto"),
     ("clip_predictions", [], "absent"), ("clip_predictions", ["--clip-predictions", "None"], None),
     ("clip_predictions", ["--clip-predictions", "0"], 0.0),
-    ("clip_predictions", ["--clip-predictions", "0.25"], 0.25)])
-def test_target_options_are_passed_only_when_given(command, key, flags, expected):
+    ("clip_predictions", ["--clip-predictions", "0.25"], 0.25),
+    ("clip_features", [], "absent"), ("clip_features", ["--clip-features", "NONE"], None),
+    ("clip_features", ["--clip-features", "0"], 0.0),
+    ("clip_features", ["--clip-features", "0.01"], 0.01)])
+def test_scaling_options_are_passed_only_when_given(command, key, flags, expected):
     args = cli.build_parser().parse_args([command, "data.csv", "--target", "y", *flags])
     target = pd.Series([1.0, 2.5, 3.0, 4.5])
     arguments = cli._search_arguments(args, target.to_frame("x"), target,
@@ -130,8 +133,9 @@ def test_target_options_are_passed_only_when_given(command, key, flags, expected
 
 @pytest.mark.parametrize("flag, value, message", [
     ("--target-std", "0", "expected a number > 0, got '0'"),
-    ("--clip-predictions", "-1", "expected a number >= 0, got '-1'")])
-def test_a_bad_target_option_is_an_argparse_error(capsys, flag, value, message):
+    ("--clip-predictions", "-1", "expected a number >= 0, got '-1'"),
+    ("--clip-features", "0.3", "expected a number in [0, 0.25], got '0.3'")])
+def test_a_bad_scaling_option_is_an_argparse_error(capsys, flag, value, message):
     with pytest.raises(SystemExit) as exit_info:
         cli.build_parser().parse_args(["search", "data.csv", "--target", "y", flag, value])
     assert exit_info.value.code == 2
