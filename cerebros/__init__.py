@@ -30,7 +30,7 @@ _EXPORTS = {
     "cerebros.levels.levels": ("DenseLevel", "FinalDenseLevel", "InputLevel"),
     "cerebros.meta": ("MetaSearch",),
     "cerebros.neuralnetworkfuture.neural_network_future": ("NeuralNetworkFuture",),
-    "cerebros.project": ("ProjectLockedError",),
+    "cerebros.project": ("ProjectLockedError", "ProjectMismatchError"),
     "cerebros.results": ("load_results",),
     "cerebros.search": ("SearchFailedError", "SimpleCerebrosRandomSearch"),
     "cerebros.spec": ("DenseUnit", "FinalDenseUnit", "InputUnit", "Unit"),

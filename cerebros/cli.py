@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cerebros.project import ProjectMismatchError
+
 # Quiets TensorFlow's C++ start-up messages in every process this command starts; it takes
 # effect in this process only if TensorFlow has not been imported yet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -120,6 +122,36 @@ def _target_std(text: str) -> float | str | None:
     if text.lower() in ("none", "auto"):
         return None if text.lower() == "none" else "auto"
     return _positive_float(text)
+
+
+_OPTIONS_OF_MANIFEST_KEY = {
+    "input_widths": "the CSV's feature columns",
+    "output_widths": "--task, or the target's classes",
+    "direction": "--task", "metric_to_rank_by": "--task", "final_activation": "--task",
+    "loss": "--task", "metrics": "--task",
+    "levels": "--min-levels/--max-levels", "units_per_level": "--min-units/--max-units",
+    "neurons_per_unit": "--min-neurons/--max-neurons",
+    "number_of_architecture_moities_to_try": "--trials",
+    "number_of_tries_per_architecture_moity": "--tries-per-architecture",
+    "number_of_generations": "--generations", "inherit_weights": "--inherit-weights",
+    "seed": "--seed", "learning_rate": "--learning-rate", "batch_size": "--batch-size",
+    "epochs": "--epochs", "patience": "--patience",
+    "data_fingerprint": "the CSV's rows, --seed, --validation-split, --no-shuffle or --fillna",
+    "scaled_target_std": "--target-std",
+    "target_spread": "--target-std, --learning-rate, --batch-size or --epochs",
+    "clip_features": "--clip-features", "clip_predictions": "--clip-predictions",
+}
+"""The command-line options (or inputs) behind each key of a search's manifest that the
+``search`` command sets, named when a rerun's differ from a project's."""
+
+
+def _mismatch_message(error: "ProjectMismatchError") -> str:
+    """A :class:`~cerebros.project.ProjectMismatchError` in the command line's terms."""
+    changes = [f"{change} ({_OPTIONS_OF_MANIFEST_KEY[key]})" if key in _OPTIONS_OF_MANIFEST_KEY
+               else change for key, change in zip(error.changed, error.changes)]
+    return (f"the project {error.root} was started with other options: " + "; ".join(changes)
+            + ". Rerun with the values it was started with (left of each ->) to continue it, "
+            "use another --project, or add --overwrite to start it afresh.")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -609,7 +641,7 @@ def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels
 
 
 def _search(args: argparse.Namespace) -> int:
-    from cerebros.project import write_json_atomic
+    from cerebros.project import ProjectMismatchError, write_json_atomic
     from cerebros.search import SimpleCerebrosRandomSearch
 
     features, labels, task, project = _read_task(args, DEFAULT_PROJECTS_DIR / args.csv.stem)
@@ -623,7 +655,10 @@ def _search(args: argparse.Namespace) -> int:
         backend=args.backend, n_workers=args.workers, overwrite=args.overwrite, verbose=progress)
     mapping = _classes_mapping(args.target, task)
     _check_classes_file(project, mapping, args.overwrite)
-    best = search.run_random_search()
+    try:
+        best = search.run_random_search()
+    except ProjectMismatchError as error:
+        raise CommandError(_mismatch_message(error)) from None
     if mapping is not None:
         write_json_atomic(project / CLASSES_FILE, mapping)
     if args.ensemble:

@@ -37,6 +37,7 @@ from cerebros.checks import check_bool, check_int
 __all__ = [
     "ProjectDir",
     "ProjectLockedError",
+    "ProjectMismatchError",
     "MANIFEST_NAME",
     "ORACLE_NAME",
     "ENSEMBLE_NAME",
@@ -70,6 +71,21 @@ _TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|npz|json|html)(
 
 class ProjectLockedError(RuntimeError):
     """Another search holds the project directory."""
+
+
+class ProjectMismatchError(ValueError):
+    """The project directory holds a search started with other arguments.
+
+    ``root`` is the directory, ``changed`` the names of the differing arguments and
+    ``changes`` their descriptions (``name: old -> new``), in the manifest's order.
+    """
+
+    def __init__(self, root: Path, changed: list[str], changes: list[str]) -> None:
+        super().__init__(
+            f"The project {root} was started with different arguments: " + "; ".join(changes)
+            + ". To continue it, pass the values it was started with (left of each ->); "
+            "otherwise use a new project_name, or overwrite=True to replace it.")
+        self.root, self.changed, self.changes = root, changed, changes
 
 
 def trial_stem(trial: int, subtrial: int) -> str:
@@ -197,16 +213,16 @@ def _json_safe(arguments: Any) -> dict[str, Any]:
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any],
-                 implied: frozenset[str] = frozenset()) -> list[str]:
-    """Describe each key whose value differs, as ``key: old -> new`` (an ``old`` value that
-    was implied for an absent key is marked so)."""
+                 implied: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """The keys whose value differs, and each described as ``key: old -> new`` (an ``old``
+    value that was implied for an absent key is marked so)."""
     def shown(arguments: dict[str, Any], key: str, note: str = "") -> str:
         return repr(arguments[key]) + note if key in arguments else "<absent>"
 
-    keys = list(old) + [key for key in new if key not in old]
-    return [f"{key}: {shown(old, key, ' (absent: implied)' if key in implied else '')} -> "
-            f"{shown(new, key)}" for key in keys
+    keys = [key for key in list(old) + [key for key in new if key not in old]
             if key not in old or key not in new or old[key] != new[key]]
+    return keys, [f"{key}: {shown(old, key, ' (absent: implied)' if key in implied else '')} "
+                  f"-> {shown(new, key)}" for key in keys]
 
 
 class ProjectDir:
@@ -375,9 +391,11 @@ class ProjectDir:
 
         Raises
         ------
-        ValueError
+        ProjectMismatchError
             If the directory holds a search with different arguments (each differing key
-            is listed with its old and new value), or an ``oracle.csv`` without a manifest
+            is listed with its old and new value).
+        ValueError
+            If the directory holds an ``oracle.csv`` without a manifest
             (made by the original library), and ``overwrite`` is False.
         """
         check_bool("overwrite", overwrite)
@@ -391,15 +409,11 @@ class ProjectDir:
                                       or {})
                 filled = frozenset(defaults) - set(stored)
                 stored = {**stored, **{key: defaults[key] for key in filled}}
-                changes = _differences(stored, wanted, filled)
-                if not changes:
+                changed, changes = _differences(stored, wanted, filled)
+                if not changed:
                     logger.info("Resuming the search in %s.", self.root)
                     return True
-                raise ValueError(
-                    f"The project {self.root} was started with different arguments: "
-                    + "; ".join(changes)
-                    + ". To continue it, pass the values it was started with (left of each "
-                    "->); otherwise use a new project_name, or overwrite=True to replace it.")
+                raise ProjectMismatchError(self.root, changed, changes)
             if self.oracle_path.exists():
                 raise ValueError(
                     f"The project {self.root} has an {ORACLE_NAME} but no {MANIFEST_NAME} "

@@ -7,6 +7,7 @@ console script runs.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import logging
@@ -164,6 +165,55 @@ def test_regression_search_end_to_end(regression_project):
         "val_root_mean_squared_error", "minimize")
     assert "name" in done.stderr and "non-numeric" in done.stderr
     assert not (project / "classes.json").exists()
+
+
+def test_rerun_with_other_options_names_them_and_the_way_out(regression_project):
+    """A second search on the project with another --clip-features and --epochs is refused
+    before any training, in the command line's terms: the options, --project, --overwrite."""
+    project, done = regression_project
+    assert done.returncode == 0, done.stderr
+    before = (project / "oracle.csv").read_bytes()
+    again = run_cli("search", "houses.csv", "--target", "price", "--project", "proj",
+                    "--trials", "2", *TINY[:1], "3", *TINY[2:], "--clip-features", "none",
+                    cwd=project.parent)
+    assert again.returncode == 2, again.stderr
+    [line] = error_lines(again.stderr)
+    assert "epochs: 2 -> 3 (--epochs)" in line
+    assert "clip_features: 0.001 -> None (--clip-features)" in line
+    assert "--project" in line and "--overwrite" in line
+    assert "overwrite=True" not in line and "project_name" not in line
+    assert (project / "oracle.csv").read_bytes() == before
+
+
+def test_every_option_named_in_a_mismatch_exists(tmp_path):
+    """Each manifest key the command line explains is one a search from the command line
+    writes, and each option it names is one the search command takes."""
+    from cerebros import SimpleCerebrosRandomSearch
+    from cerebros.project import ProjectDir, ProjectMismatchError
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["search", "data.csv", "--target", "y"])
+    target = pd.Series(np.linspace(0.0, 1.0, 40), name="y")
+    search = SimpleCerebrosRandomSearch(
+        **cli._search_arguments(args, (target ** 2).to_frame("x"), target,
+                                cli._choose_task(target, "auto")),
+        project_name=str(tmp_path / "p"))
+    manifest = search.manifest()
+    assert set(cli._OPTIONS_OF_MANIFEST_KEY) <= set(manifest)
+    [commands] = [action for action in parser._actions
+                  if isinstance(action, argparse._SubParsersAction)]
+    search_options = {option for action in commands.choices["search"]._actions
+                      for option in action.option_strings}
+    named = set(re.findall(r"--[a-z-]+", " ".join(cli._OPTIONS_OF_MANIFEST_KEY.values())))
+    assert named <= search_options
+    ProjectDir(tmp_path / "q").check_or_write_manifest(manifest, overwrite=False)
+    with pytest.raises(ProjectMismatchError) as mismatch:
+        ProjectDir(tmp_path / "q").check_or_write_manifest(
+            {**manifest, "seed": 1, "format_version": 0}, overwrite=False)
+    assert mismatch.value.changed == ["format_version", "seed"]
+    message = cli._mismatch_message(mismatch.value)
+    assert "seed: 8675309 -> 1 (--seed)" in message
+    assert "format_version: " in message and "(--" not in message.split("seed:")[0]
 
 
 def test_binary_classification_uses_sigmoid_and_binary_accuracy(tmp_path):

@@ -21,8 +21,8 @@ from cerebros.checks import check_direction
 from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS, Oracle, TrialRecord, now_iso
 from cerebros import cli
 from cerebros.ranking import SUMMARY_COLUMNS, rank_trials
-from cerebros.project import (ProjectDir, read_unit_weights, trial_stem, write_bytes_atomic,
-                              write_json_atomic, write_unit_weights)
+from cerebros.project import (ProjectDir, ProjectMismatchError, read_unit_weights, trial_stem,
+                              write_bytes_atomic, write_json_atomic, write_unit_weights)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -401,8 +401,9 @@ def test_manifest_different_arguments_refused_naming_keys(tmp_path):
     project.check_or_write_manifest(ARGUMENTS, overwrite=False)
     changed = {**ARGUMENTS, "epochs": 9, "patience": 2}
     del changed["seed"]
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(ProjectMismatchError) as raised:
         project.check_or_write_manifest(changed, overwrite=False)
+    assert raised.value.changed == ["epochs", "seed", "patience"]
     message = str(raised.value)
     assert "epochs: 5 -> 9" in message
     assert "seed: 7 -> <absent>" in message
