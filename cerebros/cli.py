@@ -38,8 +38,6 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cerebros.project import ProjectMismatchError
-
 # Quiets TensorFlow's C++ start-up messages in every process this command starts; it takes
 # effect in this process only if TensorFlow has not been imported yet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -145,13 +143,30 @@ _OPTIONS_OF_MANIFEST_KEY = {
 ``search`` command sets, named when a rerun's differ from a project's."""
 
 
-def _mismatch_message(error: "ProjectMismatchError") -> str:
-    """A :class:`~cerebros.project.ProjectMismatchError` in the command line's terms."""
-    changes = [f"{change} ({_OPTIONS_OF_MANIFEST_KEY[key]})" if key in _OPTIONS_OF_MANIFEST_KEY
-               else change for key, change in zip(error.changed, error.changes)]
-    return (f"the project {error.root} was started with other options: " + "; ".join(changes)
-            + ". Rerun with the values it was started with (left of each ->) to continue it, "
-            "use another --project, or add --overwrite to start it afresh.")
+_OPTIONS_OF_STUDY_SECTION = {
+    "space": "--space, --batch-size, --learning-rate, --min-levels/--max-levels, "
+             "--min-units/--max-units or --min-neurons/--max-neurons",
+    "direction": "--task", "metric_to_rank_by": "--task"}
+"""The same for the top-level keys of a meta-search's study manifest (``inner.<key>`` is a
+key of every meta-trial's search manifest)."""
+
+
+def _options_behind(key: str) -> str | None:
+    """The command-line options behind a (dotted) manifest key, None if unknown."""
+    section, _, rest = key.partition(".")
+    if section in _OPTIONS_OF_STUDY_SECTION:
+        return _OPTIONS_OF_STUDY_SECTION[section]
+    return _OPTIONS_OF_MANIFEST_KEY.get(rest if section == "inner" else key)
+
+
+def _mismatch_message(what: str, changed: list[str], changes: list[str], way_out: str) -> str:
+    """A project's or a study's refused rerun in the command line's terms: each change with
+    the options behind it."""
+    shown = [change if _options_behind(key) is None else f"{change} ({_options_behind(key)})"
+             for key, change in zip(changed, changes)]
+    return (f"{what} was started with other options: " + "; ".join(shown)
+            + f". Rerun with the values it was started with (left of each ->) to continue it, "
+            f"{way_out}.")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -658,7 +673,9 @@ def _search(args: argparse.Namespace) -> int:
     try:
         best = search.run_random_search()
     except ProjectMismatchError as error:
-        raise CommandError(_mismatch_message(error)) from None
+        raise CommandError(_mismatch_message(
+            f"the project {error.root}", error.changed, error.changes,
+            "use another --project, or add --overwrite to start it afresh")) from None
     if mapping is not None:
         write_json_atomic(project / CLASSES_FILE, mapping)
     if args.ensemble:
@@ -785,20 +802,28 @@ def _stop_workers(workers: list[Any], interrupt: bool) -> list[int]:
 
 def _tune(args: argparse.Namespace) -> int:
     from cerebros.meta import MetaSearch, SearchSpace
-    from cerebros.meta.study import mask_url
+    from cerebros.meta.study import StudyManifestError, mask_url
     from cerebros.project import write_json_atomic
 
     space = SearchSpace(_tune_space(args))  # a bad space fails before the data is read
     start_from = _start_from(args.start_from)
     features, labels, task, project = _read_task(
         args, DEFAULT_PROJECTS_DIR / f"{args.csv.stem}-tune")
-    meta = MetaSearch(
-        project, space, n_meta_trials=args.meta_trials, storage=args.storage,
-        study_name=args.study, sampler=args.sampler, pruner=args.pruner,
-        meta_seed=args.meta_seed,
-        max_inner_trials=args.max_inner_trials, timeout_s=args.timeout,
-        start_from=start_from, **_search_arguments(args, features, labels, task),
-        verbose=2 if args.verbose >= 2 else 0)
+    try:
+        meta = MetaSearch(
+            project, space, n_meta_trials=args.meta_trials, storage=args.storage,
+            study_name=args.study, sampler=args.sampler, pruner=args.pruner,
+            meta_seed=args.meta_seed,
+            max_inner_trials=args.max_inner_trials, timeout_s=args.timeout,
+            start_from=start_from, **_search_arguments(args, features, labels, task),
+            verbose=2 if args.verbose >= 2 else 0)
+    except StudyManifestError as error:
+        if not error.changed:
+            raise
+        raise CommandError(_mismatch_message(
+            f"the study {args.study or Path(project).resolve().name!r}", error.changed,
+            error.changes,
+            "or use another --project or --study")) from None
     mapping = _classes_mapping(args.target, task)
     _check_classes_file(project, mapping, overwrite=False)
     if mapping is not None:

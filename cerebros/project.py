@@ -38,6 +38,7 @@ __all__ = [
     "ProjectDir",
     "ProjectLockedError",
     "ProjectMismatchError",
+    "manifest_differences",
     "MANIFEST_NAME",
     "ORACLE_NAME",
     "ENSEMBLE_NAME",
@@ -76,16 +77,19 @@ class ProjectLockedError(RuntimeError):
 class ProjectMismatchError(ValueError):
     """The project directory holds a search started with other arguments.
 
-    ``root`` is the directory, ``changed`` the names of the differing arguments and
+    ``root`` is the directory; ``changed`` the differing arguments' (dotted) names and
     ``changes`` their descriptions (``name: old -> new``), in the manifest's order.
     """
 
-    def __init__(self, root: Path, changed: list[str], changes: list[str]) -> None:
+    def __init__(self, root: Path, differences: list[tuple[str, str]]) -> None:
+        self.root = root
+        self.changed = [key for key, _ in differences]
+        self.changes = [text for _, text in differences]
         super().__init__(
-            f"The project {root} was started with different arguments: " + "; ".join(changes)
-            + ". To continue it, pass the values it was started with (left of each ->); "
-            "otherwise use a new project_name, or overwrite=True to replace it.")
-        self.root, self.changed, self.changes = root, changed, changes
+            f"The project {root} was started with different arguments: "
+            + "; ".join(self.changes) + ". To continue it, pass the values it was started "
+            "with (left of each ->); otherwise use a new project_name, or overwrite=True to "
+            "replace it.")
 
 
 def trial_stem(trial: int, subtrial: int) -> str:
@@ -212,17 +216,28 @@ def _json_safe(arguments: Any) -> dict[str, Any]:
         raise ValueError(f"arguments must hold only JSON-safe values; {error}.") from None
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any],
-                 implied: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
-    """The keys whose value differs, and each described as ``key: old -> new`` (an ``old``
-    value that was implied for an absent key is marked so)."""
-    def shown(arguments: dict[str, Any], key: str, note: str = "") -> str:
-        return repr(arguments[key]) + note if key in arguments else "<absent>"
+def manifest_differences(old: dict[str, Any], new: dict[str, Any],
+                         implied: frozenset[str] = frozenset(), prefix: str = ""
+                         ) -> list[tuple[str, str]]:
+    """Each key whose value differs between two manifests, nested dicts key by key, as
+    ``(dotted.key, "dotted.key: old -> new")`` in the manifests' order; an ``old`` value
+    that was implied for an absent key (``implied`` holds dotted keys) is marked so."""
+    changes = []
+    for key in list(old) + [key for key in new if key not in old]:
+        a, b = old.get(key, _ABSENT), new.get(key, _ABSENT)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changes += manifest_differences(a, b, implied, f"{prefix}{key}.")
+        elif a != b:
+            note = " (absent: implied)" if f"{prefix}{key}" in implied else ""
+            changes.append((f"{prefix}{key}", f"{prefix}{key}: {_shown(a)}{note} -> {_shown(b)}"))
+    return changes
 
-    keys = [key for key in list(old) + [key for key in new if key not in old]
-            if key not in old or key not in new or old[key] != new[key]]
-    return keys, [f"{key}: {shown(old, key, ' (absent: implied)' if key in implied else '')} "
-                  f"-> {shown(new, key)}" for key in keys]
+
+_ABSENT = object()
+
+
+def _shown(value: Any) -> str:
+    return "<absent>" if value is _ABSENT else repr(value)
 
 
 class ProjectDir:
@@ -409,11 +424,11 @@ class ProjectDir:
                                       or {})
                 filled = frozenset(defaults) - set(stored)
                 stored = {**stored, **{key: defaults[key] for key in filled}}
-                changed, changes = _differences(stored, wanted, filled)
-                if not changed:
+                differences = manifest_differences(stored, wanted, filled)
+                if not differences:
                     logger.info("Resuming the search in %s.", self.root)
                     return True
-                raise ProjectMismatchError(self.root, changed, changes)
+                raise ProjectMismatchError(self.root, differences)
             if self.oracle_path.exists():
                 raise ValueError(
                     f"The project {self.root} has an {ORACLE_NAME} but no {MANIFEST_NAME} "

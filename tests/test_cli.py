@@ -206,12 +206,17 @@ def test_every_option_named_in_a_mismatch_exists(tmp_path):
                       for option in action.option_strings}
     named = set(re.findall(r"--[a-z-]+", " ".join(cli._OPTIONS_OF_MANIFEST_KEY.values())))
     assert named <= search_options
+    tune = {option for action in commands.choices["tune"]._actions
+            for option in action.option_strings}
+    named = set(re.findall(r"--[a-z-]+", " ".join(cli._OPTIONS_OF_STUDY_SECTION.values())))
+    assert named <= tune, named - tune
     ProjectDir(tmp_path / "q").check_or_write_manifest(manifest, overwrite=False)
     with pytest.raises(ProjectMismatchError) as mismatch:
         ProjectDir(tmp_path / "q").check_or_write_manifest(
             {**manifest, "seed": 1, "format_version": 0}, overwrite=False)
     assert mismatch.value.changed == ["format_version", "seed"]
-    message = cli._mismatch_message(mismatch.value)
+    message = cli._mismatch_message("the project", mismatch.value.changed,
+                                    mismatch.value.changes, "or not")
     assert "seed: 8675309 -> 1 (--seed)" in message
     assert "format_version: " in message and "(--" not in message.split("seed:")[0]
 

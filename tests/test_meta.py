@@ -169,8 +169,9 @@ def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_p
         MetaSearch(project, {**TINY, "learning_rate": Range(0.001, 0.1)}, **inner())
     with pytest.raises(StudyManifestError, match="created to minimize.*would maximize"):
         MetaSearch(project, TINY, **inner(direction="maximize"))
-    with pytest.raises(StudyManifestError, match=r"inner\.epochs: 1 -> 2"):
+    with pytest.raises(StudyManifestError, match=r"inner\.epochs: 1 -> 2") as refused:
         MetaSearch(project, TINY, **inner(epochs=2))
+    assert refused.value.changed == ["inner.epochs"]
     assert not list(project.glob("meta_trial_*")), "nothing was trained"
 
 
@@ -470,6 +471,17 @@ def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(c
     assert sorted(p.name for p in project.glob("meta_trial_*")) == ["meta_trial_0000",
                                                                   "meta_trial_0002"]
     assert "best settings" in done.stdout and (project / "best_settings.json").is_file()
+
+    command = tune_command(csv_file, project, "--trials", "3", "--meta-trials", "3")
+    command[command.index("--epochs") + 1] = "2"
+    refused = subprocess.run(command, cwd=tmp_path, env=env(), capture_output=True, text=True,
+                             timeout=300)
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    [line] = [line for line in refused.stderr.splitlines() if line.startswith("cerebros: error:")]
+    assert "inner.epochs: 1 -> 2 (--epochs)" in line and "--study" in line, line
+    assert sorted(p.name for p in project.glob("meta_trial_*")) == ["meta_trial_0000",
+                                                                  "meta_trial_0002"], \
+        "the refused run started no meta-trial"
 
 
 @pytest.mark.slow

@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from cerebros.project import manifest_differences
+
 __all__ = ["open_storage", "open_study", "mask_url", "StudyManifestError", "META_TRIAL",
            "RELEASED", "INNER_TRIALS", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
            "MANIFEST_KEY", "START_POINT", "counted", "released", "meta_number", "claim",
@@ -65,7 +67,14 @@ _OPEN_ATTEMPTS = 5
 
 
 class StudyManifestError(ValueError):
-    """An existing study was created by a meta-search with other settings."""
+    """An existing study was created by a meta-search with other settings (``changed`` and
+    ``changes``: the differing settings' dotted names and descriptions, empty when the
+    direction differs)."""
+
+    def __init__(self, message: str, differences: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.changed = [key for key, _ in differences or []]
+        self.changes = [text for _, text in differences or []]
 
 
 # ------------------------------------------------------------------ storage
@@ -165,21 +174,6 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "",
-                 implied: frozenset[str] = frozenset()) -> list[str]:
-    """Each differing key as ``dotted.key: old -> new`` (an ``old`` value implied for an
-    absent key, named by its dotted path in ``implied``, is marked so)."""
-    changes = []
-    for key in list(old) + [k for k in new if k not in old]:
-        a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
-        if isinstance(a, dict) and isinstance(b, dict):
-            changes += _differences(a, b, f"{prefix}{key}.", implied)
-        elif a != b:
-            note = " (absent: implied)" if f"{prefix}{key}" in implied else ""
-            changes.append(f"{prefix}{key}: {a!r}{note} -> {b!r}")
-    return changes
-
-
 def open_study(storage: Any, study_name: str, direction: str, manifest: dict[str, Any],
                sampler: Any = None, pruner: Any = None, create: bool = True,
                implied: dict[str, Any] | None = None):
@@ -228,11 +222,13 @@ def open_study(storage: Any, study_name: str, direction: str, manifest: dict[str
     if stored is not None and manifest is not None:
         stored, filled = _with_implied_inner(stored, manifest, implied or {})
     if stored is not None and manifest is not None and stored != manifest:
+        differences = manifest_differences(
+            stored, manifest, implied=frozenset(f"inner.{key}" for key in filled))
         raise StudyManifestError(
             f"study {study_name!r} was created by a meta-search with other settings: "
-            + "; ".join(_differences(stored, manifest,
-                                     implied=frozenset(f"inner.{key}" for key in filled)))
-            + ". Use another study name or project, or the settings it was made with.")
+            + "; ".join(text for _, text in differences)
+            + ". Use another study name or project, or the settings it was made with.",
+            differences)
     return study
 
 
