@@ -37,7 +37,10 @@ interleaved seed by seed (variant order rotating with the seed):
   ``"generations, standardized targets"`` and ``"cli settings, standardized targets"``: the
   same with ``scaled_target_std=1`` (the default until "auto" replaced it);
   ``"unbounded predictions"``, ``"generations, unbounded predictions"`` and ``"cli settings,
-  unbounded predictions"``: the same with ``clip_predictions=None`` (the default until 0).
+  unbounded predictions"``: the same with ``clip_predictions=None`` (the default until 0);
+  ``"clip at min/max"``, ``"generations, clip at min/max"`` and ``"cli settings, clip at
+  min/max"``: the same with ``clip_features=0`` (inputs clipped to their training min and
+  max, not their 0.1 %-99.9 % quantiles).
 
 For each search the test RMSE of its best model and of its ensemble
 (``get_best_ensemble(top=5)``) is reported.  Run::
@@ -109,6 +112,10 @@ VARIANTS = {
     "generations, unbounded predictions": dict(clip_predictions=None, number_of_generations=3),
     "cli settings, unbounded predictions": dict(_CLI, clip_predictions=None,
                                                 number_of_generations=1),
+    # Inputs clipped to their training min and max (clip_features=0) instead of quantiles.
+    "clip at min/max": dict(clip_features=0.0, number_of_generations=1),
+    "generations, clip at min/max": dict(clip_features=0.0, number_of_generations=3),
+    "cli settings, clip at min/max": dict(_CLI, clip_features=0.0, number_of_generations=1),
 }
 DEFAULT_VARIANTS = ["original", "random", "generations"]
 SEED_BASE = 8675309

@@ -55,6 +55,7 @@ VARIANTS = {
     "standardized targets": dict(scaled_target_std=1.0),
     "no clipping": dict(clip_features=None),
     "unbounded predictions": dict(clip_predictions=None),
+    "clip at min/max": dict(clip_features=0.0),
 }
 
 

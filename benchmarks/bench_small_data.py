@@ -55,8 +55,12 @@ def main() -> int:
     parser.add_argument("--spreads", nargs="+", default=["1", "auto"])
     parser.add_argument("--clip-predictions", default=None, metavar="M|none",
                         help="also pass --clip-predictions M to every search")
+    parser.add_argument("--clip-features", default=None, metavar="Q|none",
+                        help="also pass --clip-features Q to every search")
     args = parser.parse_args()
-    extra = [] if args.clip_predictions is None else ["--clip-predictions", args.clip_predictions]
+    extra = [word for option in ("clip_predictions", "clip_features")
+             if getattr(args, option) is not None
+             for word in ("--" + option.replace("_", "-"), getattr(args, option))]
     quiet_tensorflow()
     print_header("Small data at the command line's settings")
     rows = []
