@@ -396,6 +396,16 @@ def test_manifest_identical_arguments_resume(tmp_path):
         dict(reversed(ARGUMENTS.items())), overwrite=False) is True
 
 
+def test_a_nested_setting_that_differs_is_named_by_its_dotted_key(tmp_path):
+    nested = {**ARGUMENTS, "wiring": {"p_lateral_connection": 0.2, "tries": 3}}
+    ProjectDir(tmp_path).check_or_write_manifest(nested, overwrite=False)
+    changed = {**nested, "wiring": {"p_lateral_connection": 0.5, "tries": 3}}
+    with pytest.raises(ProjectMismatchError) as raised:
+        ProjectDir(tmp_path).check_or_write_manifest(changed, overwrite=False)
+    assert raised.value.changed == ["wiring.p_lateral_connection"]
+    assert raised.value.changes == ["wiring.p_lateral_connection: 0.2 -> 0.5"]
+
+
 def test_manifest_different_arguments_refused_naming_keys(tmp_path):
     project = ProjectDir(tmp_path)
     project.check_or_write_manifest(ARGUMENTS, overwrite=False)
