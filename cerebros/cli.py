@@ -295,8 +295,9 @@ def _add_tune_options(parser: argparse.ArgumentParser) -> None:
                              "README's tuned settings, or a JSON file of settings (an object, "
                              "e.g. an earlier study's best_settings.json, or a list of them)")
     parser.add_argument("--max-inner-trials", type=_bounded_int(1), default=None, metavar="N",
-                        help="also stop starting meta-trials once the study's inner trials "
-                             "(and the full budget of those running) would exceed N")
+                        help="also a budget of inner trials over the study (running "
+                             "meta-trials count with their budget); the last meta-trial gets "
+                             "what is left when that is less than --trials")
     parser.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                         help="wall time of this run: no meta-trial starts after it, the running "
                              "one stops at its next trial and resumes on the next run")

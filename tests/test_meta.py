@@ -401,6 +401,48 @@ def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(t
     assert sorted(rows["trial_number"]) == [0, 1, 2] and rows["started_at"].iloc[0] == started[0]
 
 
+def test_the_inner_trial_budget_is_spent_to_the_last_trial(tmp_path):
+    """Meta-trials of 2 inner trials (2 generations) under ``max_inner_trials=5``: two full
+    ones, then one of the 1 trial left (1 generation), then nothing; not 4 trials."""
+    arguments = inner(number_of_architecture_moities_to_try=2, number_of_generations=2)
+    space = {**TINY, "neurons_per_unit": Fixed((1, 4))}  # room for the children's mutations
+    meta = MetaSearch(tmp_path / "meta", space, n_meta_trials=10, max_inner_trials=5,
+                      sampler="random", pruner="none", **arguments)
+    meta.run()
+    board = meta.results_summary().sort_values("meta_trial")
+    assert board[["meta_trial", "state", "inner_trials"]].values.tolist() == [
+        [0, "complete", 2], [1, "complete", 2], [2, "complete", 1]]
+    last = pd.read_csv(tmp_path / "meta" / "meta_trial_0002" / "oracle.csv")
+    assert sorted(set(last["trial_number"])) == [0]
+    assert json.loads((tmp_path / "meta" / "meta_trial_0002" / "search_config.json")
+                      .read_text())["number_of_generations"] == 1
+    again = MetaSearch(tmp_path / "meta", space, n_meta_trials=10, max_inner_trials=5,
+                       sampler="random", pruner="none", **arguments)
+    again.run()
+    assert len(again.results_summary()) == 3, "the budget is spent"
+
+
+def test_a_shortened_meta_trial_keeps_its_budget_when_retried(tmp_path):
+    """The budget left when a meta-trial was first claimed stays its budget on a retry,
+    even if the other meta-trials used less in the meantime."""
+    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=10, max_inner_trials=3,
+                      sampler="random", pruner="none",
+                      **inner(number_of_architecture_moities_to_try=2))
+    first = studies.claim(meta.study, 10, 2, 3)
+    second = studies.claim(meta.study, 10, 2, 3)
+    assert studies.INNER_BUDGET not in first.user_attrs
+    assert second.user_attrs[studies.INNER_BUDGET] == 1, "3 - 2 running"
+    studies.release(meta.study, second, "interrupted")
+    first.set_user_attr(studies.INNER_TRIALS, 0)
+    meta.study.tell(first, state=optuna.trial.TrialState.PRUNED)
+    retry = studies.claim(meta.study, 10, 2, 3)
+    assert studies.meta_number(retry) == studies.meta_number(second)
+    assert retry.user_attrs[studies.INNER_BUDGET] == 1, "not the 2 that would fit now"
+    third = studies.claim(meta.study, 10, 2, 3)
+    assert third is not None and studies.INNER_BUDGET not in third.user_attrs, \
+        "0 + 1 used of 3: a full meta-trial of 2 fits"
+
+
 def test_help_and_show_of_a_meta_project_load_neither_tensorflow_nor_optuna_needlessly(
         pruned_meta, tmp_path):
     meta, _ = pruned_meta

@@ -194,8 +194,11 @@ class MetaSearch:
     meta_seed : int
         Seed of the sampler (the inner searches' ``seed`` is one of ``search_arguments``).
     max_inner_trials : int, optional
-        A second budget: no meta-trial starts unless the inner trials of the earlier ones
-        (their full budget while they run) plus its own full budget fit in this number.
+        A second budget, in inner trials over the study: the inner trials of the earlier
+        meta-trials (their budget while they run) plus a new one's must fit in this number;
+        where less than a full meta-trial's budget is left, the last meta-trial gets what is
+        left (a multiple of ``number_of_tries_per_architecture_moity``, as many generations as
+        fit), so pruned meta-trials' savings are spent, not lost.
     timeout_s : float, optional
         Wall-time budget of this call to :meth:`run`: no meta-trial starts after it, and the
         running one stops at its next inner trial, to be resumed by the next run.
@@ -246,6 +249,8 @@ class MetaSearch:
         self.metric, self.direction = probe.metric_to_rank_by, probe.direction
         self.inner_budget = (probe.number_of_architecture_moities_to_try
                              * probe.number_of_tries_per_architecture_moity)
+        self._tries, self._generations = (probe.number_of_tries_per_architecture_moity,
+                                          probe.number_of_generations)
         self.manifest = self._manifest(probe)
         self.study_name = self.config.study_name or self.root.resolve().name
         self.storage_url = self.config.storage or default_storage(self.root)
@@ -335,11 +340,19 @@ class MetaSearch:
                   for name, p in self.space.parameters().items()}
         return self.space.arguments_of(params)
 
-    def _inner_search(self, arguments: dict[str, Any], number: int, project: Path | None = None):
+    def _inner_search(self, arguments: dict[str, Any], number: int, project: Path | None = None,
+                      budget: int | None = None):
+        """The inner search of meta-trial ``number``; with ``budget`` below the full one, a
+        search of ``budget`` trials (as many generations as fit, at most the usual)."""
         from cerebros.search import SimpleCerebrosRandomSearch
 
+        everything = {**self.search_arguments, **arguments}
+        if budget is not None and budget < self.inner_budget:
+            moieties = budget // self._tries
+            everything.update(number_of_architecture_moities_to_try=moieties,
+                              number_of_generations=min(self._generations, moieties))
         return SimpleCerebrosRandomSearch(
-            **self.search_arguments, **arguments, meta_trial_number=number,
+            **everything, meta_trial_number=number,
             project_name=str(project if project is not None
                              else self.root / inner_project_name(number)))
 
@@ -414,7 +427,7 @@ class MetaSearch:
             while deadline is None or time.monotonic() < deadline:
                 studies.release_stale(self.study, self.config.grace_s)
                 trial = studies.claim(self.study, self.config.n_meta_trials, self.inner_budget,
-                                      self.config.max_inner_trials)
+                                      self.config.max_inner_trials, self._tries)
                 if trial is None:
                     break
                 row = self._run_meta_trial(trial, deadline)
@@ -435,6 +448,7 @@ class MetaSearch:
         from optuna.trial import TrialState
 
         number = studies.meta_number(trial)
+        budget = int(trial.user_attrs.get(studies.INNER_BUDGET, self.inner_budget))
         self.study.sampler = self._sampler(number)
         arguments = self.space.sample(trial)
         project = self.root / inner_project_name(number)
@@ -459,11 +473,11 @@ class MetaSearch:
         try:
             with studies.heartbeat(self.study, trial, self.config.heartbeat_s):
                 try:
-                    search = self._inner_search(arguments, number, project)
+                    search = self._inner_search(arguments, number, project, budget)
                     values = search.run_random_search(on_trial_end=report)
                     row["value"] = values
-                    row["inner_trials"] = self.inner_budget
-                    trial.set_user_attr(studies.INNER_TRIALS, self.inner_budget)
+                    row["inner_trials"] = budget
+                    trial.set_user_attr(studies.INNER_TRIALS, budget)
                 except optuna.TrialPruned:
                     state = TrialState.PRUNED
                 except _OutOfTime:

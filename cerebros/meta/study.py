@@ -45,7 +45,7 @@ from typing import Any, Iterator
 from cerebros.project import manifest_differences
 
 __all__ = ["open_storage", "open_study", "mask_url", "StudyManifestError", "META_TRIAL",
-           "RELEASED", "INNER_TRIALS", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
+           "RELEASED", "INNER_TRIALS", "INNER_BUDGET", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
            "MANIFEST_KEY", "START_POINT", "counted", "released", "meta_number", "claim",
            "release", "release_stale", "heartbeat", "enqueue_start_points"]
 
@@ -54,6 +54,9 @@ logger = logging.getLogger(__name__)
 META_TRIAL = "cerebros:meta_trial"
 RELEASED = "cerebros:released"
 INNER_TRIALS = "cerebros:inner_trials"
+INNER_BUDGET = "cerebros:inner_budget"
+"""Trial user attribute: the inner trials of a meta-trial shortened to fit ``max_inner_trials``
+(absent: the full budget); its retries keep it."""
 INNER_PROJECT = "cerebros:inner_project"
 OWNER = "cerebros:owner"
 HEARTBEAT = "cerebros:heartbeat"
@@ -317,7 +320,7 @@ def release(study: Any, trial: Any, reason: str, retry: bool = True) -> bool:
         return True
     frozen = storage.get_trial(trial_id)
     attrs = {k: v for k, v in frozen.user_attrs.items()
-             if k in (META_TRIAL, INNER_TRIALS, INNER_PROJECT, START_POINT)}
+             if k in (META_TRIAL, INNER_TRIALS, INNER_BUDGET, INNER_PROJECT, START_POINT)}
     attrs[META_TRIAL] = meta_number(frozen)
     study.add_trial(optuna.trial.create_trial(
         state=TrialState.WAITING, params=frozen.params, distributions=frozen.distributions,
@@ -372,9 +375,14 @@ def _repeated_start_point(study: Any, frozen: Any) -> bool:
 
 
 def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
-          max_inner_trials: int | None = None):
+          max_inner_trials: int | None = None, unit: int = 1):
     """Ask Optuna for an attempt (a WAITING retry or start point first) and keep it if the
     budget allows.
+
+    Where less than a full meta-trial's ``inner_budget`` is left of ``max_inner_trials``
+    (counting finished meta-trials' inner trials and running ones' budgets), the meta-trial
+    gets what is left, rounded down to a multiple of ``unit`` (the tries per architecture),
+    recorded as ``cerebros:inner_budget``; a retry keeps the budget its meta-trial had.
 
     Returns the ``optuna.Trial``, with ``cerebros:meta_trial`` and ``cerebros:owner`` set, or
     None when the budget is spent (the extra attempt is then released without a retry).
@@ -397,11 +405,16 @@ def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
     for other in study.get_trials(deepcopy=False):
         if other.number != trial.number and counted(other) and meta_number(other) < number:
             earlier[meta_number(other)] = other
-    over = len(earlier) >= n_meta_trials
-    if not over and max_inner_trials is not None and inner_budget is not None:
+    over, budget = len(earlier) >= n_meta_trials, frozen.user_attrs.get(INNER_BUDGET)
+    if not over and max_inner_trials is not None and inner_budget is not None and budget is None:
         used = sum(int(t.user_attrs.get(INNER_TRIALS, 0)) if t.state.is_finished()
-                   else inner_budget for t in earlier.values())
-        over = used + inner_budget > max_inner_trials
+                   else int(t.user_attrs.get(INNER_BUDGET, inner_budget))
+                   for t in earlier.values())
+        left = (max_inner_trials - used) // unit * unit
+        over = left < 1
+        if not over and left < inner_budget:
+            budget = left
+            trial.set_user_attr(INNER_BUDGET, budget)
     if over:
         release(study, trial, "over budget", retry=False)
         return None
