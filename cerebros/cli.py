@@ -99,12 +99,6 @@ _non_negative_float = _float_where(lambda v: 0 <= v < math.inf, "a number >= 0")
 _clip_quantile = _float_where(lambda v: 0 <= v <= 0.25, "a number in [0, 0.25]")
 
 
-_PASSED_WHEN_GIVEN = {"target_std": "scaled_target_std", "clip_predictions": "clip_predictions",
-                      "clip_features": "clip_features"}
-"""Options that reach the search only when given (else the library's default applies), by
-their argparse name and the search argument they set."""
-
-
 def _clip_predictions(text: str) -> float | None:
     """``--clip-predictions``: "none" or a number >= 0."""
     return None if text.lower() == "none" else _non_negative_float(text)
@@ -122,6 +116,31 @@ def _target_std(text: str) -> float | str | None:
     return _positive_float(text)
 
 
+_PASSED_WHEN_GIVEN = (
+    ("--target-std", "scaled_target_std", _target_std, "S|auto|none",
+     "spread of the targets a regression network learns: auto (the library's default) max(1, "
+     "7.5 x learning rate x optimizer steps of the training budget); a number S rescales them "
+     "to standard deviation S (1: standardized); none centres them only, in the target's own "
+     "units (needs a learning rate near the README's 0.0664)"),
+    ("--clip-predictions", "clip_predictions", _clip_predictions, "M|none",
+     "bound a regression network's predictions, outside training, to the target's training "
+     "range widened by M times its width on each side (0, the library's default: the range "
+     "itself); none: unbounded"),
+    ("--clip-features", "clip_features", _clip_features, "Q|none",
+     "clip every input column, inside the network, to its [Q, 1 - Q] quantiles of the "
+     "training rows (0.001, the library's default; 0: their min and max); none: no clipping "
+     "(the original)"),
+)
+"""Options that reach the search only when given (else the library's default applies): the
+flag, the search argument it sets, its type, metavar and help."""
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The search arguments of the :data:`_PASSED_WHEN_GIVEN` options given in ``args``."""
+    dests = ((flag[2:].replace("-", "_"), name) for flag, name, *_ in _PASSED_WHEN_GIVEN)
+    return {name: getattr(args, dest) for dest, name in dests if dest in args}
+
+
 _OPTIONS_OF_MANIFEST_KEY = {
     "input_widths": "the CSV's feature columns",
     "output_widths": "--task, or the target's classes",
@@ -135,9 +154,8 @@ _OPTIONS_OF_MANIFEST_KEY = {
     "seed": "--seed", "learning_rate": "--learning-rate", "batch_size": "--batch-size",
     "epochs": "--epochs", "patience": "--patience",
     "data_fingerprint": "the CSV's rows, --seed, --validation-split, --no-shuffle or --fillna",
-    "scaled_target_std": "--target-std",
     "target_spread": "--target-std, --learning-rate, --batch-size or --epochs",
-    "clip_features": "--clip-features", "clip_predictions": "--clip-predictions",
+    **{name: flag for flag, name, *_ in _PASSED_WHEN_GIVEN},
 }
 """The command-line options (or inputs) behind each key of a search's manifest that the
 ``search`` command sets, named when a rerun's differ from a project's."""
@@ -225,25 +243,9 @@ def _add_budget_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inherit-weights", action="store_true",
                         help="the units a bred child shares with its parent start from the "
                              "parent's trained weights (default: fresh weights)")
-    parser.add_argument("--target-std", type=_target_std, default=argparse.SUPPRESS,
-                        metavar="S|auto|none",
-                        help="spread of the targets a regression network learns: auto (the "
-                             "library's default) max(1, 7.5 x learning rate x optimizer steps "
-                             "of the training budget); a number S rescales them to standard "
-                             "deviation S (1: standardized); none centres them only, in the "
-                             "target's own units (needs a learning rate near the README's "
-                             "0.0664)")
-    parser.add_argument("--clip-predictions", type=_clip_predictions, default=argparse.SUPPRESS,
-                        metavar="M|none",
-                        help="bound a regression network's predictions, outside training, to "
-                             "the target's training range widened by M times its width on "
-                             "each side (0, the library's default: the range itself); none: "
-                             "unbounded")
-    parser.add_argument("--clip-features", type=_clip_features, default=argparse.SUPPRESS,
-                        metavar="Q|none",
-                        help="clip every input column, inside the network, to its [Q, 1 - Q] "
-                             "quantiles of the training rows (0.001, the library's default; 0: "
-                             "their min and max); none: no clipping (the original)")
+    for flag, _, kind, metavar, text in _PASSED_WHEN_GIVEN:
+        parser.add_argument(flag, type=kind, default=argparse.SUPPRESS, metavar=metavar,
+                            help=text)
     parser.add_argument("--epochs", type=_bounded_int(1), default=20, metavar="E",
                         help="most epochs per trial")
     parser.add_argument("--patience", type=_bounded_int(0), default=7, metavar="P",
@@ -652,8 +654,7 @@ def _search_arguments(args: argparse.Namespace, features: "pd.DataFrame", labels
         number_of_tries_per_architecture_moity=args.tries_per_architecture,
         number_of_generations=args.generations, inherit_weights=args.inherit_weights,
         seed=args.seed, epochs=args.epochs, patience=args.patience,
-        **{name: getattr(args, flag) for flag, name in _PASSED_WHEN_GIVEN.items()
-           if flag in args})
+        **_given(args))
 
 
 def _search(args: argparse.Namespace) -> int:
