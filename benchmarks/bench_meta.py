@@ -56,8 +56,10 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "README settings": None,  # one search, not a meta-search
     "meta-search": {},  # MetaSearch's defaults
     "meta-search from the README settings": {"start_from": "readme"},
+    "meta-search around the README settings": {"around_readme": True},
 }
-"""The compared searches: MetaSearch's options for each meta-search variant."""
+"""The compared searches: MetaSearch's options for each meta-search variant
+(``around_readme``: the space ``SearchSpace.around(README_SETTINGS)``, not the default)."""
 
 
 def readme_arguments(n_features: int, epochs: int | None) -> dict[str, Any]:
@@ -94,12 +96,14 @@ def run_readme(split, seed: int, budget: int, epochs: int | None, workdir: Path)
 
 def run_meta(split, seed: int, meta_trials: int, inner_trials: int, epochs: int | None,
              workdir: Path, options: dict[str, Any]) -> dict:
-    from cerebros.meta import MetaSearch, SearchSpace
+    from cerebros.meta import README_SETTINGS, MetaSearch, SearchSpace
     from cerebros.results import load_results
 
     x_train, y_train, x_test, y_test = split
     arguments = readme_arguments(x_train.shape[1], epochs)
-    space = SearchSpace()  # the default space; the README's values of its arguments go
+    options = dict(options)
+    space = SearchSpace.around(README_SETTINGS) if options.pop("around_readme", False) \
+        else SearchSpace()  # the default space; the README's values of its arguments go
     for name in space.arguments():
         arguments.pop(name, None)
     arguments.update(seed=seed, number_of_architecture_moities_to_try=inner_trials,

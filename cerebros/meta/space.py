@@ -334,6 +334,46 @@ class SearchSpace:
         self._specs: dict[str, Any] = {name: _checked(DIMENSIONS[name], merged[name])
                                        for name in DIMENSIONS if name in merged}
 
+    @classmethod
+    def around(cls, settings: Mapping[str, Any], factor: float = 2.0,
+               space: Mapping[str, Any] | None = None) -> "SearchSpace":
+        """A space that refines known settings (e.g. :data:`README_SETTINGS`) locally.
+
+        Every numeric dimension that the default space tunes spans ``[value / factor,
+        value * factor]`` around the value in ``settings`` (clipped to what the search accepts;
+        whole numbers rounded outwards); each pair dimension spans the settings' own
+        ``(minimum, maximum)``; options (activation, rounding rules) stay as in the default
+        space, as does any dimension ``settings`` does not give.  ``space`` entries override.
+
+        Raises
+        ------
+        ValueError
+            If ``factor`` is not a number > 1, or a value in ``settings`` is outside what its
+            dimension accepts (naming it).
+        """
+        if not _is_number(factor) or not factor > 1:
+            raise ValueError(f"factor must be a number > 1 (the range is value / factor to "
+                             f"value * factor); got {factor!r}.")
+        around: dict[str, Any] = {}
+        for name, default in DEFAULT_SPACE.items():
+            dimension = DIMENSIONS[name]
+            given = [settings.get(argument) for argument in dimension.arguments]
+            if not isinstance(default, Range) or any(value is None for value in given):
+                continue
+            values = [_check_number(dimension, name, "the setting", v) for v in given]
+            if dimension.kind == "pair":
+                around[name] = Range(values[0], values[1])
+                continue
+            low, high = values[0] / factor, values[0] * factor
+            if dimension.kind == "int":
+                low, high = math.floor(low), math.ceil(high)
+            if dimension.minimum is not None:
+                low = max(low, dimension.minimum)
+            if dimension.maximum is not None:
+                high = min(high, dimension.maximum)
+            around[name] = Range(low, high)
+        return cls({**around, **(space or {})})
+
     # ------------------------------------------------------------------ views
     def __repr__(self) -> str:
         return f"SearchSpace({self.to_dict()!r})"
