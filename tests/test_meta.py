@@ -136,6 +136,33 @@ def test_the_readme_start_point_is_moved_into_the_space_or_left_to_the_sampler()
     assert params["learning_rate"] == 0.01 and params["p_lateral_connection"] == 0.19668
 
 
+def test_a_space_around_known_settings_spans_a_factor_each_way_and_holds_them():
+    space = SearchSpace.around(README_SETTINGS, factor=2)
+    bounds = space.to_dict()
+    assert bounds["learning_rate"] == {"low": 0.0332, "high": 0.1328, "log": True}
+    assert (bounds["batch_size"]["low"], bounds["batch_size"]["high"]) == (46, 186), \
+        "93 / 2 and 93 * 2, whole numbers rounded outwards"
+    assert (bounds["gate_after_n_lateral_connections"]["low"],
+            bounds["gate_after_n_lateral_connections"]["high"]) == (1, 6)
+    assert (bounds["levels"]["low"], bounds["levels"]["high"]) == (2, 7), "the pair itself"
+    assert bounds["activation"] == {"choices": ["elu", "relu", "gelu"]}, "options as default"
+    assert space.arguments_of(space.params_of(README_SETTINGS)) == README_SETTINGS
+    near = SearchSpace.around({**README_SETTINGS, "p_lateral_connection": 0.8},
+                              space={"activation": "elu"})
+    assert near.to_dict()["p_lateral_connection"]["high"] == 1.0, "clipped to what it accepts"
+    assert "activation" not in near.tuned()
+    partial = SearchSpace.around({"learning_rate": 0.01}, factor=10)
+    assert partial.to_dict()["learning_rate"] == {"low": 0.001, "high": 0.1, "log": True}
+    assert partial.to_dict()["batch_size"] == SearchSpace().to_dict()["batch_size"]
+    for bad, words in (({"factor": 1}, ["factor", "> 1"]),
+                       ({"settings": {"learning_rate": -0.1}}, ["learning_rate", "> 0.0"]),
+                       ({"settings": {"minimum_levels": 3, "maximum_levels": 1.5}},
+                        ["levels", "whole number"])):
+        with pytest.raises(ValueError) as error:
+            SearchSpace.around(**{"settings": README_SETTINGS, **bad})
+        assert all(word in str(error.value) for word in words), str(error.value)
+
+
 def test_the_readme_settings_are_those_of_the_readme_example():
     sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
     try:
