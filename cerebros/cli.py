@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cerebros.meta.space import SearchSpace
+
 # Quiets TensorFlow's C++ start-up messages in every process this command starts; it takes
 # effect in this process only if TensorFlow has not been imported yet.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -96,6 +98,7 @@ _positive_float = _float_where(lambda v: 0 < v < math.inf, "a number > 0")
 _finite_float = _float_where(math.isfinite, "a finite number")
 _fraction = _float_where(lambda v: 0 <= v < 1, "a number in [0, 1)")
 _non_negative_float = _float_where(lambda v: 0 <= v < math.inf, "a number >= 0")
+_above_one = _float_where(lambda v: 1 < v < math.inf, "a number > 1")
 _clip_quantile = _float_where(lambda v: 0 <= v <= 0.25, "a number in [0, 0.25]")
 
 
@@ -162,8 +165,8 @@ _OPTIONS_OF_MANIFEST_KEY = {
 
 
 _OPTIONS_OF_STUDY_SECTION = {
-    "space": "--space, --batch-size, --learning-rate, --min-levels/--max-levels, "
-             "--min-units/--max-units or --min-neurons/--max-neurons",
+    "space": "--space, --space-around, --around-factor, --batch-size, --learning-rate, "
+             "--min-levels/--max-levels, --min-units/--max-units or --min-neurons/--max-neurons",
     "direction": "--task", "metric_to_rank_by": "--task"}
 """The same for the top-level keys of a meta-search's study manifest (``inner.<key>`` is a
 key of every meta-trial's search manifest)."""
@@ -179,9 +182,10 @@ def _options_behind(key: str) -> str | None:
 
 def _mismatch_message(what: str, changed: list[str], changes: list[str], way_out: str) -> str:
     """A project's or a study's refused rerun in the command line's terms: each change with
-    the options behind it."""
-    shown = [change if _options_behind(key) is None else f"{change} ({_options_behind(key)})"
-             for key, change in zip(changed, changes)]
+    the options behind it (named once after a run of changes that share them)."""
+    options = [_options_behind(key) for key in changed] + [None]
+    shown = [change if options[i] is None or options[i] == options[i + 1]
+             else f"{change} ({options[i]})" for i, change in enumerate(changes)]
     return (f"{what} was started with other options: " + "; ".join(shown)
             + f". Rerun with the values it was started with (left of each ->) to continue it, "
             f"{way_out}.")
@@ -292,6 +296,14 @@ def _add_tune_options(parser: argparse.ArgumentParser) -> None:
                         help="a JSON file of the ranges to tune, e.g. {\"learning_rate\": "
                              "{\"low\": 0.001, \"high\": 0.1}, \"activation\": {\"choices\": "
                              "[\"elu\", \"relu\"]}, \"batch_size\": 64} (see the README)")
+    parser.add_argument("--space-around", default="none", metavar="none|readme|JSON",
+                        help="tune around known settings: each number of the space spans "
+                             "value / F to value * F (see --around-factor), each min/max pair "
+                             "the settings' own; the original README's tuned settings or a JSON "
+                             "file of settings, e.g. an earlier study's best_settings.json "
+                             "(--space entries override)")
+    parser.add_argument("--around-factor", type=_above_one, default=2.0, metavar="F",
+                        help="F of --space-around, above 1 (default 2)")
     parser.add_argument("--start-from", default="none", metavar="none|readme|JSON",
                         help="settings a new study tries first: none (default), the original "
                              "README's tuned settings, or a JSON file of settings (an object, "
@@ -690,56 +702,63 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tune_space(args: argparse.Namespace) -> dict[str, Any]:
-    """The meta-search's space: the --space file, then the options that fix or bound."""
-    from cerebros.meta.space import DEFAULT_SPACE, Range
+def _json_file(option: str, value: str | Path, kinds: tuple[type, ...], what: str) -> Any:
+    """The content of the JSON file given to ``option``, which must be one of ``kinds``."""
+    try:
+        content = json.loads(Path(value).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"{option}: cannot read {str(value)!r} ({error.strerror}).") from None
+    except json.JSONDecodeError as error:
+        raise CommandError(f"{option}: {str(value)!r} is not valid JSON ({error}).") from None
+    if not isinstance(content, kinds):
+        raise CommandError(f"{option}: {str(value)!r} must hold {what}.")
+    return content
+
+
+def _tune_space(args: argparse.Namespace) -> "SearchSpace":
+    """The meta-search's space: the --space file, around the --space-around settings if
+    given, then the options that fix or bound."""
+    from cerebros.meta.space import README_SETTINGS, SearchSpace
 
     space: dict[str, Any] = {}
     if args.space is not None:
+        space = _json_file("--space", args.space, (dict,),
+                           "a JSON object of dimension name to range, choices or value")
+    if args.space_around == "none":
+        base = SearchSpace(space)
+    else:
+        settings = README_SETTINGS if args.space_around == "readme" else _json_file(
+            "--space-around", args.space_around, (dict,),
+            "a JSON object of settings, e.g. an earlier study's best_settings.json")
         try:
-            space = json.loads(args.space.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise CommandError(f"--space: cannot read {str(args.space)!r} ({error.strerror}).") \
-                from None
-        except json.JSONDecodeError as error:
-            raise CommandError(f"--space: {str(args.space)!r} is not valid JSON ({error}).") \
-                from None
-        if not isinstance(space, dict):
-            raise CommandError(f"--space: {str(args.space)!r} must hold a JSON object of "
-                               "dimension name to range, choices or value.")
+            around = SearchSpace.around(settings, args.around_factor)
+        except ValueError as error:
+            raise CommandError(f"--space-around {args.space_around}: {error}") from None
+        base = SearchSpace({**around.to_dict(), **space})
+    bounds = base.to_dict()
+    options: dict[str, Any] = {}
     for option, name in (("batch_size", "batch_size"), ("learning_rate", "learning_rate")):
         if getattr(args, option) is not None:
-            space[name] = {"value": getattr(args, option)}
+            options[name] = {"value": getattr(args, option)}
     for noun, name in (("levels", "levels"), ("units", "units_per_level"),
                        ("neurons", "neurons_per_unit")):
         low, high = getattr(args, f"min_{noun}"), getattr(args, f"max_{noun}")
         if low is None and high is None:
             continue
-        current = space.get(name, DEFAULT_SPACE[name])
-        bounds = (current if isinstance(current, Range)
-                  else Range(current["low"], current["high"]) if isinstance(current, dict)
-                  and "low" in current else DEFAULT_SPACE[name])
-        space[name] = {"low": bounds.low if low is None else low,
-                       "high": bounds.high if high is None else high}
-    return space
+        current = bounds[name]
+        current_low, current_high = (current["low"], current["high"]) if "low" in current \
+            else current["value"]
+        options[name] = {"low": current_low if low is None else low,
+                         "high": current_high if high is None else high}
+    return SearchSpace({**bounds, **options}) if options else base
 
 
 def _start_from(value: str) -> Any:
     """``--start-from``: "readme", "none" or the content of a JSON file."""
     if value in ("readme", "none"):
         return None if value == "none" else value
-    path = Path(value)
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CommandError(f"--start-from: cannot read {value!r} ({error.strerror}); give "
-                           "readme, none or a JSON file of settings.") from None
-    except json.JSONDecodeError as error:
-        raise CommandError(f"--start-from: {value!r} is not valid JSON ({error}).") from None
-    if not isinstance(settings, (dict, list)):
-        raise CommandError(f"--start-from: {value!r} must hold a JSON object of settings or a "
-                           "list of them.")
-    return settings
+    return _json_file("--start-from", value, (dict, list),
+                      "a JSON object of settings or a list of them")
 
 
 def _short_leaderboard(board: "pd.DataFrame") -> "pd.DataFrame":
@@ -803,11 +822,11 @@ def _stop_workers(workers: list[Any], interrupt: bool) -> list[int]:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from cerebros.meta import MetaSearch, SearchSpace
+    from cerebros.meta import MetaSearch
     from cerebros.meta.study import StudyManifestError, mask_url
     from cerebros.project import write_json_atomic
 
-    space = SearchSpace(_tune_space(args))  # a bad space fails before the data is read
+    space = _tune_space(args)  # a bad space fails before the data is read
     start_from = _start_from(args.start_from)
     features, labels, task, project = _read_task(
         args, DEFAULT_PROJECTS_DIR / f"{args.csv.stem}-tune")

@@ -408,6 +408,40 @@ def test_the_cli_takes_a_start_point_file_or_the_readme_settings(csv_file, tmp_p
     assert load_meta_results(tmp_path / "q")["learning_rate"].tolist() == [0.0664]
 
 
+def test_the_cli_tunes_around_a_settings_file_and_refuses_a_rerun_with_another_factor(
+        csv_file, tmp_path, capsys):
+    settings = tmp_path / "best_settings.json"  # as a study writes it: other arguments too
+    settings.write_text(json.dumps({**README_SETTINGS, "learning_rate": 0.04, "batch_size": 20,
+                                    "input_shapes": [[3]], "epochs": 30}))
+    tiny = tmp_path / "tiny.json"
+    tiny.write_text(json.dumps({name: TINY_JSON[name] for name in
+                                ("levels", "units_per_level", "skip_connection_depth")}))
+    command = ["tune", str(csv_file), "--target", "y", "--project", str(tmp_path / "p"),
+               "--space", str(tiny), "--space-around", str(settings), "--epochs", "1",
+               "--trials", "1", "--meta-trials", "2"]
+    assert cli.main([*command, "--around-factor", "1.5"]) == 0
+    board = load_meta_results(tmp_path / "p")
+    assert len(board) == 2 and board["learning_rate"].between(0.04 / 1.5, 0.04 * 1.5).all()
+    assert board["batch_size"].between(13, 30).all()
+    assert "minimum_levels" not in board, "--space entries override: levels fixed, not tuned"
+    capsys.readouterr()
+    assert cli.main([*command, "--around-factor", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "space.learning_rate.low" in err and "--around-factor" in err, err
+    assert len(load_meta_results(tmp_path / "p")) == 2, "no meta-trial started"
+    (tmp_path / "bad.json").write_text(json.dumps({"learning_rate": -1}))
+    for extra, words in ((["--around-factor", "1"], ["--around-factor", "a number > 1"]),
+                         (["--space-around", str(tmp_path / "no.json")],
+                          ["--space-around: cannot read"]),
+                         (["--space-around", str(tmp_path / "bad.json")],
+                          ["--space-around", "learning_rate", "> 0.0"])):
+        assert cli.main(["tune", str(csv_file), "--target", "y", "--project",
+                         str(tmp_path / "q"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert all(word in err for word in words), err
+    assert not (tmp_path / "q").exists(), "refused before any work"
+
+
 def test_a_meta_trial_stopped_by_the_wall_time_budget_resumes_in_its_directory(tmp_path):
     arguments = inner(number_of_architecture_moities_to_try=3)
     first = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, timeout_s=0.5,
@@ -551,6 +585,30 @@ def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(c
     assert sorted(p.name for p in project.glob("meta_trial_*")) == ["meta_trial_0000",
                                                                   "meta_trial_0002"], \
         "the refused run started no meta-trial"
+
+
+@pytest.mark.slow
+def test_a_sigkilled_shortened_meta_trial_resumes_with_its_own_budget(csv_file, tmp_path):
+    project = tmp_path / "tune"
+    command = tune_command(csv_file, project, "--trials", "3", "--meta-trials", "3",
+                           "--max-inner-trials", "5")  # 3, then the 2 left
+    process = subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    oracle = project / "meta_trial_0001" / "oracle.csv"
+    _wait_for(oracle, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    first = pd.read_csv(oracle)
+    assert len(set(first["trial_number"])) < 2, "killed mid-way through the shortened one"
+
+    done = subprocess.run(command, cwd=tmp_path, env=env(), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    board = load_meta_results(project).set_index("meta_trial")
+    assert sorted(board.index) == [0, 1] and set(board["state"]) == {"complete"}
+    assert board.loc[1, "attempts"] == 2, "the killed attempt was resumed, not replaced"
+    assert board["inner_trials"].tolist() == [3, 2], "the retry kept its shortened budget"
+    assert sorted(pd.read_csv(oracle)["trial_number"]) == [0, 1]
 
 
 @pytest.mark.slow
