@@ -544,18 +544,23 @@ def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 400) -> No
         time.sleep(0.2)
 
 
+def _kill_when_written(command: list[str], cwd: Path, oracle: Path) -> pd.DataFrame:
+    """Run ``command``, SIGKILL it once ``oracle`` has a row; return that oracle's rows."""
+    process = subprocess.Popen(command, cwd=cwd, env=env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    _wait_for(oracle, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return pd.read_csv(oracle)
+
+
 @pytest.mark.slow
 def test_a_sigkilled_tune_resumes_its_meta_trial_and_a_larger_budget_continues(csv_file,
                                                                              tmp_path):
     project = tmp_path / "tune"
     command = tune_command(csv_file, project, "--trials", "3", "--meta-trials", "1")
-    process = subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
     oracle = project / "meta_trial_0000" / "oracle.csv"
-    _wait_for(oracle, process)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    first = pd.read_csv(oracle)
+    first = _kill_when_written(command, tmp_path, oracle)
     assert len(set(first["trial_number"])) < 3, "killed mid-way"
 
     done = subprocess.run(tune_command(csv_file, project, "--trials", "3", "--meta-trials", "2"),
@@ -592,13 +597,8 @@ def test_a_sigkilled_shortened_meta_trial_resumes_with_its_own_budget(csv_file, 
     project = tmp_path / "tune"
     command = tune_command(csv_file, project, "--trials", "3", "--meta-trials", "3",
                            "--max-inner-trials", "5")  # 3, then the 2 left
-    process = subprocess.Popen(command, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
     oracle = project / "meta_trial_0001" / "oracle.csv"
-    _wait_for(oracle, process)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    first = pd.read_csv(oracle)
+    first = _kill_when_written(command, tmp_path, oracle)
     assert len(set(first["trial_number"])) < 2, "killed mid-way through the shortened one"
 
     done = subprocess.run(command, cwd=tmp_path, env=env(), capture_output=True, text=True,
