@@ -297,13 +297,13 @@ def _add_tune_options(parser: argparse.ArgumentParser) -> None:
                              "{\"low\": 0.001, \"high\": 0.1}, \"activation\": {\"choices\": "
                              "[\"elu\", \"relu\"]}, \"batch_size\": 64} (see the README)")
     parser.add_argument("--space-around", default="none", metavar="none|readme|JSON",
-                        help="tune around known settings: each number of the space spans "
-                             "value / F to value * F (see --around-factor), each min/max pair "
-                             "the settings' own; the original README's tuned settings or a JSON "
-                             "file of settings, e.g. an earlier study's best_settings.json "
-                             "(--space entries override)")
+                        help="tune around known settings, the original README's tuned ones or "
+                             "a JSON file of settings (e.g. an earlier study's "
+                             "best_settings.json): each number of the space spans value / F to "
+                             "value * F (--around-factor), each min/max pair the settings' own; "
+                             "--space entries override")
     parser.add_argument("--around-factor", type=_above_one, default=2.0, metavar="F",
-                        help="F of --space-around, above 1 (default 2)")
+                        help="F of --space-around, above 1")
     parser.add_argument("--start-from", default="none", metavar="none|readme|JSON",
                         help="settings a new study tries first: none (default), the original "
                              "README's tuned settings, or a JSON file of settings (an object, "
