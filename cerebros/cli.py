@@ -302,8 +302,8 @@ def _add_tune_options(parser: argparse.ArgumentParser) -> None:
                              "best_settings.json): each number of the space spans value / F to "
                              "value * F (--around-factor), each min/max pair the settings' own; "
                              "--space entries override")
-    parser.add_argument("--around-factor", type=_above_one, default=2.0, metavar="F",
-                        help="F of --space-around, above 1")
+    parser.add_argument("--around-factor", type=_above_one, default=None, metavar="F",
+                        help="F of --space-around, above 1 (default: 2)")
     parser.add_argument("--start-from", default="none", metavar="none|readme|JSON",
                         help="settings a new study tries first: none (default), the original "
                              "README's tuned settings, or a JSON file of settings (an object, "
@@ -725,13 +725,16 @@ def _tune_space(args: argparse.Namespace) -> "SearchSpace":
         space = _json_file("--space", args.space, (dict,),
                            "a JSON object of dimension name to range, choices or value")
     if args.space_around == "none":
+        if args.around_factor is not None:
+            raise CommandError("--around-factor: give --space-around readme or a JSON file of "
+                               "settings to tune around; without it there is no factor to use.")
         base = SearchSpace(space)
     else:
         settings = README_SETTINGS if args.space_around == "readme" else _json_file(
             "--space-around", args.space_around, (dict,),
             "a JSON object of settings, e.g. an earlier study's best_settings.json")
         try:
-            around = SearchSpace.around(settings, args.around_factor)
+            around = SearchSpace.around(settings, args.around_factor or 2.0)
         except ValueError as error:
             raise CommandError(f"--space-around {args.space_around}: {error}") from None
         base = SearchSpace({**around.to_dict(), **space})
@@ -844,7 +847,7 @@ def _tune(args: argparse.Namespace) -> int:
         raise CommandError(_mismatch_message(
             f"the study {args.study or Path(project).resolve().name!r}", error.changed,
             error.changes,
-            "or use another --project or --study")) from None
+            "or use another --project (with a --study of its own if you gave one)")) from None
     mapping = _classes_mapping(args.target, task)
     _check_classes_file(project, mapping, overwrite=False)
     if mapping is not None:

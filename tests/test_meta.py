@@ -154,7 +154,12 @@ def test_a_space_around_known_settings_spans_a_factor_each_way_and_holds_them():
     partial = SearchSpace.around({"learning_rate": 0.01}, factor=10)
     assert partial.to_dict()["learning_rate"] == {"low": 0.001, "high": 0.1, "log": True}
     assert partial.to_dict()["batch_size"] == SearchSpace().to_dict()["batch_size"]
+    zero = SearchSpace.around({**README_SETTINGS,
+                               "predecessor_level_connection_affinity_factor_main": 0.0})
+    assert zero.to_dict()["predecessor_level_connection_affinity_factor_main"] == \
+        {"low": 0.0, "high": 0.0, "log": False}, "a 0 accepted by the space is kept, linear"
     for bad, words in (({"factor": 1}, ["factor", "> 1"]),
+                       ({"factor": 1e308}, ["factor 1e+308 is too large", "beyond any number"]),
                        ({"settings": {"learning_rate": -0.1}}, ["learning_rate", "> 0.0"]),
                        ({"settings": {"minimum_levels": 3, "maximum_levels": 1.5}},
                         ["levels", "whole number"])):
@@ -189,6 +194,13 @@ def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_p
                    **inner())
     with pytest.raises(ValueError, match="storage must be None"):
         MetaSearch(project, TINY, storage="study.db", **inner())
+    for memory in ("sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(ValueError, match="storage: .* in-memory SQLite database"):
+            MetaSearch(project, TINY, storage=memory, **inner())
+    with pytest.raises(ValueError, match="sampler must be one of 'tpe', 'random' or an Optuna"):
+        MetaSearch(project, TINY, sampler=3, **inner())
+    with pytest.raises(ValueError, match="pruner must be one of .* or an Optuna pruner"):
+        MetaSearch(project, TINY, pruner=optuna.samplers.RandomSampler(), **inner())
     assert not project.exists() or not list(project.glob("meta_trial_*"))
 
     MetaSearch(project, TINY, n_meta_trials=1, **inner())  # creates the study, trains nothing
@@ -199,7 +211,25 @@ def test_bad_arguments_storage_and_studies_are_refused_before_any_training(tmp_p
     with pytest.raises(StudyManifestError, match=r"inner\.epochs: 1 -> 2") as refused:
         MetaSearch(project, TINY, **inner(epochs=2))
     assert refused.value.changed == ["inner.epochs"]
+    with pytest.raises(ValueError, match="study_name: the project .* holds the meta-trials of "
+                                         "study 'meta'; run study 'other' in a project of its"):
+        MetaSearch(project, TINY, study_name="other", **inner(epochs=2))
     assert not list(project.glob("meta_trial_*")), "nothing was trained"
+    assert optuna.get_all_study_names(studies.absolute_url("sqlite:///" + str(
+        project / "meta_study.db"))) == ["meta"], "no second study was created"
+
+
+def test_a_relative_sqlite_storage_is_kept_absolute_for_show_from_another_folder(
+        tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    meta = MetaSearch("proj", TINY, n_meta_trials=1, storage="sqlite:///study.db", **inner())
+    meta.run()
+    stored = json.loads((tmp_path / "work" / "proj" / "meta_search.json").read_text())
+    assert stored["storage"] == f"sqlite:///{tmp_path / 'work' / 'study.db'}"
+    monkeypatch.chdir(tmp_path)
+    assert len(load_meta_results(tmp_path / "work" / "proj")) == 1
+    assert not (tmp_path / "study.db").exists(), "no stray database where show ran"
 
 
 def test_a_study_from_before_a_setting_existed_continues_with_that_settings_old_value(tmp_path):
@@ -357,6 +387,37 @@ def test_a_new_study_started_from_the_readme_settings_tries_them_first_and_once(
     assert len(again.study.get_trials()) == 3, "the rerun enqueued no second start point"
 
 
+def test_start_points_beyond_the_budget_wait_for_a_larger_one(tmp_path):
+    points = [{"learning_rate": rate} for rate in (0.011, 0.022, 0.033)]
+    for budget, expected in ((1, [0.011]), (2, [0.011, 0.022]), (3, [0.011, 0.022, 0.033])):
+        meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=budget, start_from=points,
+                          **inner())
+        meta.run()
+        board = meta.results_summary()
+        done = board[board["state"] == "complete"]
+        assert sorted(done["learning_rate"]) == expected, board.to_string()
+        assert set(done["origin"]) == {"start point"}
+    assert meta.run() == meta.best_value(), "a spent budget runs nothing more"
+    assert len(meta.results_summary()) == 3
+
+
+def test_a_time_budget_that_ends_in_the_last_inner_trial_completes_its_meta_trial(tmp_path):
+    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=2, timeout_s=0.5, **inner())
+    assert meta.run() is not None, "the finished inner search counts"
+    board = meta.results_summary()
+    assert board[["meta_trial", "state", "inner_trials", "attempts"]].values.tolist() == \
+        [[0, "complete", 1, 1]], "completed, not released; the time was up for meta-trial 1"
+    assert (tmp_path / "meta" / "best_settings.json").is_file()
+
+
+def test_an_inner_trial_budget_below_one_architecture_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match=r"max_inner_trials \(2\) is less than one "
+                                         r"architecture's tries.*=3"):
+        MetaSearch(tmp_path / "meta", TINY, max_inner_trials=2,
+                   **inner(number_of_tries_per_architecture_moity=3))
+    assert not (tmp_path / "meta").exists()
+
+
 def test_tpe_starts_up_at_random_for_a_quarter_of_the_meta_trials_the_budgets_allow(tmp_path):
     def startup(**budget):
         # Project names holding URL syntax: the default SQLite study must land inside them.
@@ -431,6 +492,7 @@ def test_the_cli_tunes_around_a_settings_file_and_refuses_a_rerun_with_another_f
     assert len(load_meta_results(tmp_path / "p")) == 2, "no meta-trial started"
     (tmp_path / "bad.json").write_text(json.dumps({"learning_rate": -1}))
     for extra, words in ((["--around-factor", "1"], ["--around-factor", "a number > 1"]),
+                         (["--around-factor", "3"], ["--around-factor: give --space-around"]),
                          (["--space-around", str(tmp_path / "no.json")],
                           ["--space-around: cannot read"]),
                          (["--space-around", str(tmp_path / "bad.json")],
@@ -609,6 +671,47 @@ def test_a_sigkilled_shortened_meta_trial_resumes_with_its_own_budget(csv_file, 
     assert board.loc[1, "attempts"] == 2, "the killed attempt was resumed, not replaced"
     assert board["inner_trials"].tolist() == [3, 2], "the retry kept its shortened budget"
     assert sorted(pd.read_csv(oracle)["trial_number"]) == [0, 1]
+
+
+SUSPENDABLE = """
+import logging, sys
+logging.basicConfig(level=logging.WARNING)
+sys.path.insert(0, {tests!r})
+from test_meta import TINY, inner
+from cerebros.meta import MetaSearch
+meta = MetaSearch(sys.argv[1], TINY, n_meta_trials=1, heartbeat_s=0.5, grace_s=2.0,
+                  **inner(number_of_architecture_moities_to_try=3))
+meta.run(on_meta_trial_end=lambda row: print(row["state"], flush=True))
+"""
+
+
+@pytest.mark.slow
+def test_a_process_suspended_past_the_grace_time_keeps_its_meta_trial(tmp_path):
+    """A is stopped (SIGSTOP, as Ctrl-Z or a sleeping laptop would) past ``grace_s`` while B
+    opens the study: B releases A's attempt and finds A's inner search still held, so it
+    leaves the meta-trial to A and stops; A continues, finds its attempt released, resumes
+    the retry, and no inner trial is lost, repeated or counted as a failure."""
+    code = SUSPENDABLE.format(tests=str(Path(__file__).parent))
+    command = [sys.executable, "-c", code, str(tmp_path / "meta")]
+    a = subprocess.Popen(command, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    oracle = tmp_path / "meta" / "meta_trial_0000" / "oracle.csv"
+    _wait_for(oracle, a)
+    a.send_signal(signal.SIGSTOP)
+    try:
+        time.sleep(3)  # past grace_s without a heartbeat
+        b = subprocess.run(command, env=env(), capture_output=True, text=True, timeout=300)
+    finally:
+        a.send_signal(signal.SIGCONT)
+    assert b.returncode == 0, b.stderr[-3000:]
+    assert "held by" in b.stderr and "left to that process" in b.stderr, b.stderr[-3000:]
+    out, err = a.communicate(timeout=300)
+    assert a.returncode == 0, err[-3000:]
+    assert out.split() == ["released", "complete"], out
+    board = load_meta_results(tmp_path / "meta")
+    assert board[["meta_trial", "state", "inner_trials"]].values.tolist() == \
+        [[0, "complete", 3]]
+    assert sorted(pd.read_csv(oracle)["trial_number"]) == [0, 1, 2]
 
 
 @pytest.mark.slow

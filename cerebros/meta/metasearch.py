@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 from cerebros.checks import check_int, check_number
 from cerebros.meta import study as studies
 from cerebros.meta.space import README_SETTINGS, SearchSpace
-from cerebros.project import write_json_atomic
+from cerebros.project import ProjectLockedError, write_json_atomic
 
 __all__ = ["MetaConfig", "MetaSearch", "META_MANIFEST_NAME", "BEST_SETTINGS_NAME",
            "META_RESULTS_NAME", "STUDY_DB_NAME", "inner_project_name", "default_storage"]
@@ -95,9 +95,12 @@ class MetaConfig:
                                             or not self.study_name.strip()):
             raise ValueError(f"study_name must be a non-empty string or None; got "
                              f"{self.study_name!r}.")
-        for name, names in (("sampler", SAMPLERS), ("pruner", PRUNERS)):
+        for name, names, method in (("sampler", SAMPLERS, "sample_independent"),
+                                    ("pruner", PRUNERS, "prune")):
             value = getattr(self, name)
-            if isinstance(value, str) and value not in names:
+            known = value in names if isinstance(value, str) else callable(
+                getattr(value, method, None))
+            if not known:
                 raise ValueError(f"{name} must be one of {', '.join(map(repr, names))} or an "
                                  f"Optuna {name} object; got {value!r}.")
         check_int("meta_seed", self.meta_seed, 0)
@@ -251,9 +254,16 @@ class MetaSearch:
                              * probe.number_of_tries_per_architecture_moity)
         self._tries, self._generations = (probe.number_of_tries_per_architecture_moity,
                                           probe.number_of_generations)
+        if self.config.max_inner_trials is not None and self.config.max_inner_trials < self._tries:
+            raise ValueError(
+                f"max_inner_trials ({self.config.max_inner_trials}) is less than one "
+                f"architecture's tries (number_of_tries_per_architecture_moity={self._tries}), "
+                "so no meta-trial could run: raise max_inner_trials or lower the tries.")
         self.manifest = self._manifest(probe)
         self.study_name = self.config.study_name or self.root.resolve().name
-        self.storage_url = self.config.storage or default_storage(self.root)
+        self._check_project_holds_no_other_study()
+        self.storage_url = (default_storage(self.root) if self.config.storage is None
+                            else studies.absolute_url(self.config.storage))
         if self.config.storage is None:
             self.root.mkdir(parents=True, exist_ok=True)
         self.storage = studies.open_storage(self.storage_url)
@@ -267,12 +277,25 @@ class MetaSearch:
         write_json_atomic(self.root / META_MANIFEST_NAME, {
             "format_version": 1, "study_name": self.study_name,
             "storage": None if self.config.storage is None else studies.mask_url(
-                self.config.storage),
+                self.storage_url),
             "metric_to_rank_by": self.metric, "direction": self.direction,
             "space": self.space.to_dict(), "inner_trials_per_meta_trial": self.inner_budget,
             "settings_not_in_json": self.omitted})
 
     # ------------------------------------------------------------------ set-up
+    def _check_project_holds_no_other_study(self) -> None:
+        """Refuse a second study in one project: their ``meta_trial_<n>`` folders would mix."""
+        from cerebros.meta.results import is_meta_project, read_meta_manifest
+
+        if not is_meta_project(self.root):
+            return
+        held = read_meta_manifest(self.root).get("study_name")
+        if held is not None and held != self.study_name:
+            raise ValueError(
+                f"study_name: the project {str(self.root)!r} holds the meta-trials of study "
+                f"{held!r}; run study {self.study_name!r} in a project of its own (their "
+                "meta_trial_<n> folders would mix), or give study_name={held!r} to continue it.")
+
     def _checked_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
         for name, why in _RESERVED.items():
             if name in arguments:
@@ -464,8 +487,9 @@ class MetaSearch:
                     trial.report(progress.best_value, progress.finished)
                 if progress.finished < progress.total and trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after {progress.finished} inner trials")
-            if deadline is not None and time.monotonic() >= deadline:
-                raise _OutOfTime
+            if (deadline is not None and time.monotonic() >= deadline
+                    and progress.finished < progress.total):
+                raise _OutOfTime  # a finished search completes its meta-trial
 
         state, values = TrialState.COMPLETE, None
         logger.info("meta-trial %d (attempt %d) in %s: %s", number, trial.number, project,
@@ -483,6 +507,17 @@ class MetaSearch:
                 except _OutOfTime:
                     studies.release(self.study, trial, "wall-time budget spent")
                     return {**row, "state": "stopped"}
+                except optuna.exceptions.UpdateFinishedTrialError:
+                    return self._released_meanwhile(row, trial)
+                except ProjectLockedError as error:
+                    # A retry of an attempt released while its process lived (suspended past
+                    # grace_s): that process still holds the inner search; leave it to it.
+                    studies.release(self.study, trial, "inner search held by a live process")
+                    logger.warning("meta-trial %d: its inner search is held by a live process "
+                                   "(%s); left to that process, which resumes the meta-trial "
+                                   "when it continues; this process stops", number,
+                                   str(error).rstrip("."))
+                    return {**row, "state": "stopped"}
                 except Exception as error:  # noqa: BLE001 - a failed meta-trial is a result
                     state = TrialState.FAIL
                     row["error"] = f"{type(error).__name__}: {' '.join(str(error).split())}"
@@ -491,9 +526,21 @@ class MetaSearch:
         except BaseException:  # KeyboardInterrupt, SystemExit: leave it to resume
             studies.release(self.study, trial, "interrupted")
             raise
-        with _no_optuna_warnings():
-            self.study.tell(trial, values, state=state)
+        try:
+            with _no_optuna_warnings():
+                self.study.tell(trial, values, state=state)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return self._released_meanwhile(row, trial)
         return {**row, "state": state.name.lower()}
+
+    def _released_meanwhile(self, row: dict[str, Any], trial: Any) -> dict[str, Any]:
+        """The row of an attempt that another process released while this one did not answer
+        (suspended past ``grace_s``): its retry, waiting in the study, resumes the inner
+        search; this process goes on to claim the next attempt."""
+        logger.warning("meta-trial %d (attempt %d) was released by another process while this "
+                       "one did not answer; its retry resumes it", row["meta_trial"],
+                       trial.number)
+        return {**row, "state": "released"}
 
     # ------------------------------------------------------------------ results
     def results_summary(self, top: int | None = None):

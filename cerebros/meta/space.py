@@ -365,13 +365,16 @@ class SearchSpace:
                 around[name] = Range(values[0], values[1])
                 continue
             low, high = values[0] / factor, values[0] * factor
+            if not math.isfinite(high):
+                raise ValueError(f"factor {factor!r} is too large: {name} would span up to "
+                                 f"{values[0]} * {factor}, beyond any number.")
             if dimension.kind == "int":
                 low, high = math.floor(low), math.ceil(high)
             if dimension.minimum is not None:
                 low = max(low, dimension.minimum)
             if dimension.maximum is not None:
                 high = min(high, dimension.maximum)
-            around[name] = Range(low, high)
+            around[name] = Range(low, high, False if low <= 0 else None)  # 0: no log scale
         return cls({**around, **(space or {})})
 
     # ------------------------------------------------------------------ views

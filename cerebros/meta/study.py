@@ -44,10 +44,11 @@ from typing import Any, Iterator
 
 from cerebros.project import manifest_differences
 
-__all__ = ["open_storage", "open_study", "mask_url", "StudyManifestError", "META_TRIAL",
-           "RELEASED", "INNER_TRIALS", "INNER_BUDGET", "OWNER", "HEARTBEAT", "ERROR", "INNER_PROJECT",
-           "MANIFEST_KEY", "START_POINT", "counted", "released", "meta_number", "claim",
-           "release", "release_stale", "heartbeat", "enqueue_start_points"]
+__all__ = ["absolute_url", "open_storage", "open_study", "mask_url", "StudyManifestError",
+           "META_TRIAL", "RELEASED", "INNER_TRIALS", "INNER_BUDGET", "OWNER", "HEARTBEAT",
+           "ERROR", "INNER_PROJECT", "MANIFEST_KEY", "START_POINT", "counted", "released",
+           "meta_number", "claim", "release", "release_stale", "heartbeat",
+           "enqueue_start_points"]
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,34 @@ def _serialize_sqlite(engine: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     engine.dispose()  # connections made before the listeners existed are not reused
+
+
+def absolute_url(url: str) -> str:
+    """``url`` with a relative SQLite file path made absolute (so that the study opens from
+    any folder later, e.g. by ``cerebros show``); other URLs unchanged.
+
+    Raises
+    ------
+    ValueError
+        For an in-memory SQLite database, which no other process or later run can open.
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - open_storage names a malformed URL
+        return url
+    if parsed.get_backend_name() != "sqlite":
+        return url
+    database = parsed.database or ""
+    if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+        raise ValueError(f"storage: {mask_url(url)!r} is an in-memory SQLite database, which "
+                         "no other process or later run can open; give a file, e.g. "
+                         "'sqlite:///runs/study.db', or None for one in the project.")
+    if database.startswith("file:") or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(Path(database).resolve())).render_as_string(
+        hide_password=False)
 
 
 def open_storage(url: str):
@@ -374,6 +403,13 @@ def _repeated_start_point(study: Any, frozen: Any) -> bool:
                for other in study.get_trials(deepcopy=False))
 
 
+def _inner_trials_used(trials: Any, inner_budget: int) -> int:
+    """Inner trials that meta-trial attempts ``trials`` ran (finished ones) or may run (the
+    budget of the others)."""
+    return sum(int(t.user_attrs.get(INNER_TRIALS, 0)) if t.state.is_finished()
+               else int(t.user_attrs.get(INNER_BUDGET, inner_budget)) for t in trials)
+
+
 def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
           max_inner_trials: int | None = None, unit: int = 1):
     """Ask Optuna for an attempt (a WAITING retry or start point first) and keep it if the
@@ -390,9 +426,15 @@ def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
-    waiting = any(t.state == TrialState.WAITING for t in trials)
-    if not waiting and len({meta_number(t) for t in trials if counted(t)}) >= n_meta_trials:
-        return None  # spent: ask for no attempt that would only be released
+    waiting = [t for t in trials if t.state == TrialState.WAITING]
+    started = [t for t in trials if counted(t) and t not in waiting]
+    if not any(META_TRIAL in t.user_attrs for t in waiting):  # no retry must run
+        room = n_meta_trials - len({meta_number(t) for t in started})
+        if max_inner_trials is not None and inner_budget is not None:
+            room = min(room, max_inner_trials - _inner_trials_used(started, inner_budget)
+                       - unit + 1)
+        if room < 1:
+            return None  # spent: ask for no attempt that would only be released
     while True:
         with _quiet_optuna():
             trial = study.ask()
@@ -407,16 +449,20 @@ def claim(study: Any, n_meta_trials: int, inner_budget: int | None = None,
             earlier[meta_number(other)] = other
     over, budget = len(earlier) >= n_meta_trials, frozen.user_attrs.get(INNER_BUDGET)
     if not over and max_inner_trials is not None and inner_budget is not None and budget is None:
-        used = sum(int(t.user_attrs.get(INNER_TRIALS, 0)) if t.state.is_finished()
-                   else int(t.user_attrs.get(INNER_BUDGET, inner_budget))
-                   for t in earlier.values())
-        left = (max_inner_trials - used) // unit * unit
+        left = (max_inner_trials - _inner_trials_used(earlier.values(), inner_budget)) \
+            // unit * unit
         over = left < 1
         if not over and left < inner_budget:
             budget = left
             trial.set_user_attr(INNER_BUDGET, budget)
     if over:
+        point = None if META_TRIAL in frozen.user_attrs else frozen.user_attrs.get(START_POINT)
+        if point is not None:  # a start point never tried: keep it for a larger budget
+            trial.set_user_attr(START_POINT, None)
         release(study, trial, "over budget", retry=False)
+        if point is not None:
+            with _quiet_optuna():
+                study.enqueue_trial(frozen.params, user_attrs={START_POINT: point})
         return None
     trial.set_user_attr(META_TRIAL, number)
     trial.set_user_attr(OWNER, _process_identity())
