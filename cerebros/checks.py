@@ -61,7 +61,11 @@ def check_number(name: str, value: Any, low: float = -math.inf, high: float = ma
 
 def check_bool(name: str, value: Any) -> bool:
     """``value`` as a ``bool`` (Python or numpy bools only)."""
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+    if isinstance(value, bool):
+        return value
+    import numpy as np  # only here: the module stays importable without numpy
+
+    if not isinstance(value, np.bool_):
         raise _fail(name, "True or False", value)
     return bool(value)
 

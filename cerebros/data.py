@@ -18,7 +18,7 @@ import hashlib
 import logging
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -98,6 +98,7 @@ class _Block:
     array: np.ndarray
     where: str
     names: Optional[tuple[ColumnName, ...]]
+    frame_columns: Optional[tuple[ColumnName, ...]] = None  # a DataFrame's own columns
 
     @property
     def rows(self) -> int:
@@ -140,7 +141,9 @@ def prepare_data(training_data: Any, labels: Any, input_widths: Sequence[int],
         beforehand (or use :func:`hash_based_split`) if the data is ordered.
     validation_data : pair (x_list, y_list), optional
         Explicit validation data, with the same inputs and outputs as the training data.
-        It cannot be combined with ``validation_split > 0``.
+        It cannot be combined with ``validation_split > 0``.  A DataFrame validating an
+        input that was trained from a DataFrame is matched to it by column name (its
+        columns are put in the training order); other entries are matched by position.
     dtype : numpy dtype or str, default "float32"
         The dtype of every returned array.
     allow_label_leakage : bool, default False
@@ -273,7 +276,10 @@ def _convert_features(value: Any, argument: str, widths: tuple[int, ...], dtype:
             raise ValueError(f"{where} has shape {array.shape} but input_shapes[{index}] is "
                              f"{width}; pass a 2-D array of shape (n_rows, {width}) or fix "
                              "input_shapes.")
-        blocks.append(_checked_block(array, where, names[index] or found_names))
+        block = _checked_block(array, where, names[index] or found_names)
+        if isinstance(entry, pd.DataFrame):
+            block = replace(block, frame_columns=tuple(entry.columns))
+        blocks.append(block)
     _check_same_rows(blocks, argument)
     return blocks
 
@@ -408,11 +414,38 @@ def _convert_validation(validation_data: Any, features: list[_Block],
         raise ValueError(f"validation_data[0] has {_plural(len(x_entries), 'input')} but "
                          f"training_data has {len(features)}; pass validation inputs shaped "
                          "like the training inputs.")
+    x_entries = [_align_columns(entry, block, f"validation_data[0][{index}]")
+                 for index, (entry, block) in enumerate(zip(x_entries, features))]
     names = [block.names for block in features]
     x_blocks = _convert_features(x_entries, "validation_data[0]", input_widths, dtype, names)
     y_blocks = _convert_labels(y_value, "validation_data[1]", output_widths, dtype)
     _check_rows(x_blocks, y_blocks, "validation_data[0]", "validation_data[1]")
     return [block.array for block in x_blocks], [block.array for block in y_blocks]
+
+
+def _align_columns(entry: Any, training: _Block, where: str) -> Any:
+    """A validation DataFrame with its columns in the order of the training DataFrame's
+    (matched by name, not by position); any other entry unchanged.  Raises ValueError
+    naming ``where`` when the names differ."""
+    if training.frame_columns is None or not isinstance(entry, pd.DataFrame):
+        return entry
+    wanted, found = list(training.frame_columns), list(entry.columns)
+    if found == wanted:
+        return entry
+    missing = [c for c in wanted if c not in found]
+    extra = [c for c in found if c not in wanted]
+    if missing or extra:
+        differences = "; ".join(part for part in (
+            f"it lacks {missing}" if missing else "",
+            f"it has {extra} in addition" if extra else "") if part)
+        raise ValueError(f"{where} must have the columns of {training.where}, matched by "
+                         f"name; {differences}. Rename or select its columns to match the "
+                         "training data.")
+    if len(set(wanted)) != len(wanted) or len(set(found)) != len(found):
+        raise ValueError(f"{where} has its columns in another order than {training.where}, "
+                         "and repeated column names make matching them by name ambiguous; "
+                         "pass them in the training data's order.")
+    return entry[wanted]
 
 
 def _check_leakage(features: list[_Block], targets: list[_Block]) -> None:

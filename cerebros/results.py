@@ -67,7 +67,10 @@ def resolve_ranking(project_dir: str | os.PathLike[str], metric: str | None,
     project_dir : str or path-like
         The search's project folder.
     metric : str or None
-        Column to rank by; must be one of ``available``.
+        Column to rank by; must be one of ``available``, unless that is empty (every trial
+        failed before its first epoch, so no metric was recorded yet): then any metric is
+        accepted, and every trial's value is NaN, so that the failed trials and their errors
+        can still be listed.
     direction : {"minimize", "maximize"} (or "min", "max") or None
         Whether smaller or larger values are better.
     available : list of str
@@ -91,7 +94,7 @@ def resolve_ranking(project_dir: str | os.PathLike[str], metric: str | None,
             raise ValueError(f"metric_to_rank_by: not given and no 'metric_to_rank_by' in "
                              f"the search's manifest; pass one of {available}.")
         metric = str(configured_metric)
-    if metric not in available:
+    if available and metric not in available:
         raise ValueError(f"metric_to_rank_by must be a column of {ORACLE_NAME}, one of "
                          f"{available}; got {metric!r}.")
     if direction is None:

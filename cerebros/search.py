@@ -10,6 +10,7 @@ the same networks), :mod:`cerebros.executors` decides *where* it runs,
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 from pathlib import Path
@@ -21,13 +22,13 @@ import pandas as pd
 from cerebros.callables import check_referable, is_library_function
 from cerebros.checks import (check_bool, check_choice, check_direction, check_int,
                              check_number, check_range)
-from cerebros.compilation import dtype_name, serialize_objects
+from cerebros.compilation import dtype_name, registered_objects, serialize_objects
 from cerebros.config import WIRING_DEFAULTS as _W
 from cerebros.config import WiringConfig, callable_name
 from cerebros.data import (AUTO_SPREAD_PER_STEP, SCALED_TARGET_STD, PreparedData,
                            check_target_std, feature_bounds, feature_scaling, prediction_bounds,
                            prepare_data, resolve_target_std, target_scaling)
-from cerebros.evolution import SearchBounds, breed, shared_units
+from cerebros.evolution import SearchBounds, applicable_mutations, breed, shared_units
 from cerebros.executors import BACKENDS, make_executor
 from cerebros.materialize import KERAS_BATCH_NORM_MOMENTUM, ModelOptions, network_name
 from cerebros.oracle import FAILED, TRIAL_COLUMNS, Oracle
@@ -39,7 +40,8 @@ from cerebros.tf_state import caller_random_state
 from cerebros.trial import TrainingConfig, TrialOutcome, TrialTask, available_metric_names
 from cerebros.wiring import WiringPlan, plan_wiring
 
-__all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "TrialProgress"]
+__all__ = ["SimpleCerebrosRandomSearch", "SearchFailedError", "UnbreedableError",
+           "TrialProgress"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ IMPLIED_MANIFEST_VALUES = {"inherit_weights": False, "standardize_features": Fal
 """Manifest keys added after projects already existed, with the behaviour such a project
 had: it resumes when the search asks for that behaviour (e.g. ``standardize_features=False``).
 A meta-search's study fills its stored inner manifest from the same values."""
+
+CLIP_PREDICTIONS = 0.0
+"""The default ``clip_predictions``: bound scaled outputs to the training labels' range."""
 
 FORMER_AUTO_SPREAD_PER_LEARNING_RATE = 15_000.0
 """What ``scaled_target_std="auto"`` meant before ``target_spread`` was recorded: a spread of
@@ -69,6 +74,11 @@ _IGNORED_ARGUMENTS = {
     "model_graphs": "graphs are always written to <project_name>/model_graphs when "
                     "chart_network_graph=True",
 }
+
+
+class UnbreedableError(ValueError):
+    """``number_of_generations`` > 1 where no mutation can change a network (every size
+    fixed, every unit's inputs drawn one way): no later generation could breed a child."""
 
 
 class SearchFailedError(RuntimeError):
@@ -107,7 +117,9 @@ class SimpleCerebrosRandomSearch:
     The trial budget, ``number_of_architecture_moities_to_try`` ×
     ``number_of_tries_per_architecture_moity``, is split into ``number_of_generations``
     consecutive generations (see :meth:`tasks`); with one generation (the default) this is
-    the original random search.  For each moiety of generation 0 a spec is sampled
+    the original random search.  More generations are refused where no mutation can change
+    a network (every size fixed and every unit's inputs drawn one way).  For each moiety of
+    generation 0 a spec is sampled
     (levels, units per level and neurons per unit drawn from the given ranges; the number
     of levels counts the dense levels including the final one); each of
     ``number_of_tries_per_architecture_moity`` tries plans a fresh wiring of it and trains
@@ -117,7 +129,12 @@ class SimpleCerebrosRandomSearch:
     graphs are written beside it.
 
     The parameters are the original's (see the README for each); new ones are keyword-only
-    at the end:
+    at the end.  ``loss`` and ``metrics`` take what ``Model.compile`` takes: names, Keras
+    objects (a custom Loss or Metric class must be registered with
+    ``@keras.saving.register_keras_serializable()``: each trial rebuilds it from its config)
+    or plain functions ``f(y_true, y_pred)``, which reach the trials as themselves (by value,
+    with cloudpickle, for "process" and "ray" workers); a saved model names such a function,
+    so loading it compiled elsewhere needs ``custom_objects``.
 
     validation_data : (x_list, y_list), optional
         Replaces ``validation_split``.
@@ -274,7 +291,8 @@ class SimpleCerebrosRandomSearch:
                  clip_features: float | None = 0.001, clip_margin: float = 0.0,
                  standardize_features: bool = True,
                  reduce_lr_patience: int | None = 3, trial_timeout_s: float | None = None,
-                 inherit_weights: bool = False, clip_predictions: float | None = 0.0,
+                 inherit_weights: bool = False,
+                 clip_predictions: float | None = CLIP_PREDICTIONS,
                  **kwargs: Any) -> None:
         for name, why in _IGNORED_ARGUMENTS.items():
             if name in kwargs:
@@ -285,6 +303,7 @@ class SimpleCerebrosRandomSearch:
         arguments = dict(locals())
         self._validate(arguments)
         self._build_configs(arguments)
+        self._check_generations()
         self.data: PreparedData = prepare_data(
             training_data, labels, self.input_widths, self.output_widths,
             validation_split=validation_split, validation_data=validation_data,
@@ -369,17 +388,40 @@ class SimpleCerebrosRandomSearch:
             bnorm_or_dropout=a["bnorm_or_dropout"], dropout_rate=a["dropout_rate"],
             batch_norm_momentum=a["batch_norm_momentum"],
             fused_units=a["fused_units"], dtype=self.train_data_dtype)
+        loss, metrics = serialize_objects(a["loss"], "loss"), serialize_objects(a["metrics"],
+                                                                                "metrics")
         self.training = TrainingConfig(
             epochs=self.epochs, batch_size=self.batch_size, patience=self.patience,
             reduce_lr_patience=self.reduce_lr_patience,
-            learning_rate=self.learning_rate, loss=serialize_objects(a["loss"]),
-            metrics=serialize_objects(a["metrics"]), metric_to_rank_by=a["metric_to_rank_by"],
+            learning_rate=self.learning_rate, loss=loss, metrics=metrics,
+            custom_objects=registered_objects([loss, metrics]),
+            metric_to_rank_by=a["metric_to_rank_by"],
             direction=self.direction, jit_compile=a["jit_compile"],
             steps_per_execution=check_int("steps_per_execution", a["steps_per_execution"], 1),
             graph_optimization=check_bool("graph_optimization", a["graph_optimization"]),
             verbose=1 if self.verbose >= 2 else 0,
             deterministic=check_bool("deterministic", a["deterministic"]),
             callbacks=tuple(a["callbacks"] or ()), keep_unit_weights=self._breeds_heirs())
+
+    def _check_generations(self) -> None:
+        """Refuse generations that could not be bred: where no mutation applies to a plan
+        (:func:`cerebros.evolution.applicable_mutations`), :func:`~cerebros.evolution.breed`
+        fails once generation 0 has trained.  One plan decides for all: if any range lets
+        a size change, every plan has a size mutation; otherwise every plan has the same
+        sizes, and its draws of inputs and laterals are random for all plans or fixed for
+        all (with the same rule-2 repairs needed in each)."""
+        if self.number_of_generations == 1 or applicable_mutations(
+                self.plan(0, 0), self.wiring_config, self.bounds):
+            return
+        raise UnbreedableError(
+            f"number_of_generations={self.number_of_generations} needs a mutation that "
+            "changes a network, but none applies to this search's networks: their sizes "
+            f"cannot change within levels {self.levels[0]}..{self.levels[1]}, units per "
+            f"level {self.units_per_level[0]}..{self.units_per_level[1]} and neurons per "
+            f"unit {self.neurons_per_unit[0]}..{self.neurons_per_unit[1]}, and every unit's "
+            "inputs can only be drawn one way, so no later generation could breed a child. "
+            "Pass number_of_generations=1, or widen a range (maximum_levels, "
+            "maximum_units_per_level or maximum_neurons_per_unit).")
 
     def _check_picklable(self) -> None:
         """Refuse, before any work, what a worker could not receive: every callback, the
@@ -397,6 +439,8 @@ class SimpleCerebrosRandomSearch:
             import cloudpickle as pickler
         parts = {f"callbacks[{i}]": c for i, c in enumerate(self.training.callbacks)}
         parts.update({"loss": self.training.loss, "metrics": self.training.metrics,
+                      **{f"the registered {name!r}": value
+                         for name, value in self.training.custom_objects.items()},
                       "activation": self.model_options.activation,
                       "final_activation": self.model_options.final_activation,
                       "gate_activation_function": self.model_options.gate_activation})
@@ -420,7 +464,7 @@ class SimpleCerebrosRandomSearch:
             logger.warning("scaled_target_std=%s has no effect: no output learns scaled "
                            "targets (scale_targets='auto' scales only linear outputs trained "
                            "with a regression loss).", self.scaled_target_std)
-        if self.clip_predictions is not None and not any(scaled):
+        if self.clip_predictions not in (None, CLIP_PREDICTIONS) and not any(scaled):
             logger.warning("clip_predictions=%s has no effect: no output learns scaled "
                            "targets, and only those are bounded.", self.clip_predictions)
         bounds = (None if self.clip_features is None
@@ -603,8 +647,8 @@ class SimpleCerebrosRandomSearch:
             "wiring": self.wiring_config.to_params(), "seed": self.seed,
             "activation": callable_name(self.activation),
             "final_activation": callable_name(self.final_activation),
-            "learning_rate": self.learning_rate, "loss": repr(self.training.loss),
-            "metrics": repr(self.training.metrics), "epochs": self.epochs,
+            "learning_rate": self.learning_rate, "loss": _objects_text(self.training.loss),
+            "metrics": _objects_text(self.training.metrics), "epochs": self.epochs,
             "patience": self.patience, "reduce_lr_patience": self.reduce_lr_patience,
             "batch_size": self.batch_size,
             "train_data_dtype": self.train_data_dtype,
@@ -676,6 +720,8 @@ class SimpleCerebrosRandomSearch:
             for generation in range(self.number_of_generations):
                 tasks = self.tasks(generation, oracle.read(), plans)
                 plans.update({(t.trial_number, t.subtrial_number): t.plan for t in tasks})
+                if generation > 0:
+                    plans.update(self._trained_plans(tasks, finished))
                 todo = [dataclasses.replace(t, attempt=2) if (t.trial_number, t.subtrial_number)
                         in retry else t for t in tasks
                         if (t.trial_number, t.subtrial_number) not in finished]
@@ -722,6 +768,26 @@ class SimpleCerebrosRandomSearch:
         bar.update(done)
         return bar
 
+    def _trained_plans(self, tasks: list[TrialTask], finished: set[tuple[int, int]]
+                       ) -> dict[tuple[int, int], WiringPlan]:
+        """The plans that the recorded trials among bred ``tasks`` trained, as stored in the
+        project: a child is bred from the results at hand, and a resumed search that retried
+        an earlier trial (a transient failure) has other results at hand than the run that
+        trained it, so breeding it again could give another network than the one recorded."""
+        trained = {}
+        for task in tasks:
+            key = (task.trial_number, task.subtrial_number)
+            if key not in finished:
+                continue
+            path = self.project.architecture_path(*key)
+            try:
+                trained[key] = WiringPlan.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError) as error:
+                logger.warning("trial %d/%d: cannot read the network it trained from %s (%s); "
+                               "its children are bred from the network as bred again", *key,
+                               path, error)
+        return trained
+
     def _write_trial_files(self, task: TrialTask) -> None:
         stem = (task.trial_number, task.subtrial_number)
         record = task.network_record()
@@ -747,12 +813,27 @@ class SimpleCerebrosRandomSearch:
 
     # ----------------------------------------------------------------- results
     def get_best_model(self):
-        """Load the best trial's model (plain ``keras.models.load_model`` semantics)."""
+        """Load the best trial's model (plain ``keras.models.load_model`` semantics; a plain
+        function given as loss or metrics is passed as ``custom_objects``, as another process
+        loading the model must pass it too, or load with ``compile=False``)."""
         import keras
 
         if not self.best_model_path:
             raise RuntimeError("no best model yet: call run_random_search() first.")
-        return keras.models.load_model(self.best_model_path)
+        return keras.models.load_model(self.best_model_path,
+                                       custom_objects=self._custom_objects())
+
+    def _custom_objects(self) -> dict[str, Any]:
+        """The plain functions given as loss or metrics, by name: a saved model's compile
+        config names them, and Keras finds them only through ``custom_objects``."""
+        found, todo = {}, [self.training.loss, self.training.metrics]
+        while todo:
+            value = todo.pop()
+            if isinstance(value, list):
+                todo.extend(value)
+            elif callable(value):
+                found[getattr(value, "__name__", repr(value))] = value
+        return found
 
     def _completed_model_paths(self) -> list[str]:
         """Model files of the completed trials, best first (see :func:`rank_trials`)."""
@@ -768,7 +849,8 @@ class SimpleCerebrosRandomSearch:
         import keras
 
         num_models = check_int("num_models", num_models, 1)
-        return [keras.models.load_model(p) for p in self._completed_model_paths()[:num_models]]
+        return [keras.models.load_model(p, custom_objects=self._custom_objects())
+                for p in self._completed_model_paths()[:num_models]]
 
     def get_best_ensemble(self, top: int = 5, greedy: bool = True, max_size: int = 20):
         """A Keras model averaging the outputs of the best completed trials.
@@ -857,6 +939,18 @@ def _model_bytes(model) -> bytes:
         path = Path(tmp) / "model.keras"
         model.save(path)
         return path.read_bytes()
+
+
+def _objects_text(objects: Any) -> str:
+    """A loss or metrics as the manifest records them: the repr of their Keras configs, with
+    a plain function (see :func:`~cerebros.compilation.serialize_objects`) as its importable
+    ``"module:qualname"`` (a repr would change with its address from run to run)."""
+    def stable(value: Any) -> Any:
+        if isinstance(value, list):
+            return [stable(v) for v in value]
+        return callable_name(value) if callable(value) else value
+
+    return repr(stable(objects))
 
 
 def vars_of(config: Any) -> dict[str, Any]:

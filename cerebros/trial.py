@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from cerebros.checks import check_direction
 from cerebros.compilation import (compile_model, deserialize_objects, metrics_for_outputs,
@@ -37,7 +37,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How every trial of a search is trained (all picklable)."""
+    """How every trial of a search is trained (all picklable).
+
+    ``loss`` and ``metrics`` are as :func:`~cerebros.compilation.serialize_objects` gives
+    them; ``custom_objects`` holds the registered Keras classes and functions they name
+    (:func:`~cerebros.compilation.registered_objects`), sent along so that a worker process
+    that never ran their registration rebuilds them."""
 
     epochs: int = 7
     batch_size: int = 200
@@ -55,6 +60,7 @@ class TrainingConfig:
     deterministic: bool = False
     callbacks: Sequence[Any] = field(default=())
     keep_unit_weights: bool = False
+    custom_objects: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -219,8 +225,9 @@ def run_trial(task: TrialTask, data: PreparedData,
                              task.trial_number, task.subtrial_number, inherited)
             model = compile_model(
                 model, training.learning_rate,
-                loss=deserialize_objects(training.loss),
-                metrics=deserialize_objects(training.metrics), jit_compile=training.jit_compile,
+                loss=deserialize_objects(training.loss, training.custom_objects),
+                metrics=deserialize_objects(training.metrics, training.custom_objects),
+                jit_compile=training.jit_compile,
                 steps_per_execution=training.steps_per_execution)
             n_params = int(model.count_params())
             validation = (_validation_batches(data.x_val, data.y_val, training.batch_size)

@@ -231,6 +231,31 @@ def test_validation_data_is_converted_and_kept():
     assert prepared.x_val[0].dtype == np.float32 and prepared.y_val[0].shape == (5, 1)
 
 
+def test_validation_dataframe_is_matched_to_the_training_columns_by_name():
+    train = pd.DataFrame(features(), columns=["a", "b", "c"])
+    valid = pd.DataFrame(features(5, seed=9), columns=["a", "b", "c"])
+    reordered = valid[["c", "a", "b"]]
+    prepared = prepare_data(train, target(), [3], [1], validation_data=([reordered], [target(5)]))
+    np.testing.assert_array_equal(prepared.x_val[0], valid.to_numpy("float32"))
+    # A second input given as numpy stays positional.
+    prepared = prepare_data([train, features(seed=3)], target(), [3, 3], [1],
+                            validation_data=([reordered, features(5)], [target(5)]))
+    np.testing.assert_array_equal(prepared.x_val[0], valid.to_numpy("float32"))
+
+
+@pytest.mark.parametrize("columns, pattern", [
+    (["a", "b", "zzz"], r"validation_data\[0\]\[0\] must have the columns of "
+                        r"training_data\[0\], matched by name; it lacks \['c'\]; it has "
+                        r"\['zzz'\] in addition"),
+    (["x", "y", "z"], r"it lacks \['a', 'b', 'c'\]; it has \['x', 'y', 'z'\] in addition"),
+])
+def test_validation_dataframe_with_other_column_names_is_refused(columns, pattern):
+    train = pd.DataFrame(features(), columns=["a", "b", "c"])
+    valid = pd.DataFrame(features(5, seed=9), columns=columns)
+    with pytest.raises(ValueError, match=pattern):
+        prepare_data(train, target(), [3], [1], validation_data=([valid], [target(5)]))
+
+
 # --------------------------------------------------------------------------- split
 
 

@@ -47,6 +47,34 @@ def test_process_pool_gives_the_inline_results(small_search, tmp_path):
                for layer in layers)
 
 
+def test_a_plain_function_loss_and_metric_reach_process_workers(small_search, tmp_path):
+    def my_squared_error(y_true, y_pred):  # local: it travels by value, as from a notebook
+        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    def my_abs(y_true, y_pred):
+        return keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1)
+
+    # A registered Keras metric class, as a notebook defines it: a spawned worker never ran
+    # the registration, so it receives the class along with the config.
+    class AbsError(keras.metrics.MeanMetricWrapper):
+        def __init__(self, name="abs_error", dtype=None):
+            super().__init__(my_abs, name=name, dtype=dtype)
+
+        def get_config(self):
+            return {"name": self.name, "dtype": self.dtype}
+
+    keras.saving.register_keras_serializable("test_executors")(AbsError)
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=1, epochs=1, backend="process", n_workers=1,
+        loss=my_squared_error, metrics=[my_abs, AbsError()], metric_to_rank_by="val_my_abs"))
+    best = search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert oracle["status"].tolist() == ["completed"] and oracle["error"].isna().all()
+    assert best == pytest.approx(oracle["val_my_abs"].min())
+    assert oracle["val_abs_error"].tolist() == pytest.approx(oracle["val_my_abs"].tolist())
+    assert search.get_best_model().loss is my_squared_error
+
+
 def test_killed_and_overdue_workers_cost_only_their_own_trials_which_a_resume_retries_once(
         small_search, tmp_path):
     """One pool, four ways to lose a worker: a trial running past trial_timeout_s (trial 0;

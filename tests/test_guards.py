@@ -59,6 +59,18 @@ def test_bad_input_is_refused_before_any_file_is_written(case, tmp_path):
     assert not project.exists()
 
 
+def test_numpy_bools_are_accepted_as_bools(small_search):
+    from cerebros.checks import check_bool
+
+    assert check_bool("flag", np.True_) is True and check_bool("flag", np.False_) is False
+    search = SimpleCerebrosRandomSearch(**small_search(
+        overwrite=np.True_, deterministic=np.False_, standardize_features=np.True_))
+    assert search.overwrite is True and search.standardize_features is True
+    assert search.training.deterministic is False
+    with pytest.raises(ValueError, match="overwrite must be True or False; got 1"):
+        SimpleCerebrosRandomSearch(**small_search(overwrite=1))
+
+
 def test_leakage_opt_out_is_explicit(tmp_path):
     search = SimpleCerebrosRandomSearch(
         input_shapes=[(6,)], output_shapes=[1], training_data=[np.column_stack([X, Y])],

@@ -418,6 +418,22 @@ def test_an_inner_trial_budget_below_one_architecture_is_refused_before_any_work
     assert not (tmp_path / "meta").exists()
 
 
+def test_drawn_sizes_that_cannot_evolve_run_one_generation_a_fixed_space_is_refused(tmp_path):
+    point = {"minimum_neurons_per_unit": 1, "maximum_neurons_per_unit": 1}
+    meta = MetaSearch(tmp_path / "meta", TINY, n_meta_trials=1, start_from=point,
+                      **inner(number_of_architecture_moities_to_try=2, number_of_generations=2))
+    meta.run()
+    board = meta.results_summary()
+    assert board[["state", "inner_trials"]].values.tolist() == [["complete", 2]]
+    stored = json.loads((tmp_path / "meta" / "meta_trial_0000" / "search_config.json")
+                        .read_text())
+    assert stored["number_of_generations"] == 1, "one level of one unit of one neuron"
+    fixed = {**TINY, "neurons_per_unit": Fixed((1, 1))}
+    with pytest.raises(ValueError, match="number_of_generations=2 needs a mutation"):
+        MetaSearch(tmp_path / "fixed", fixed, n_meta_trials=1,
+                   **inner(number_of_architecture_moities_to_try=2, number_of_generations=2))
+
+
 def test_tpe_starts_up_at_random_for_a_quarter_of_the_meta_trials_the_budgets_allow(tmp_path):
     def startup(**budget):
         # Project names holding URL syntax: the default SQLite study must land inside them.

@@ -164,6 +164,21 @@ def test_unknown_metric_lists_the_available_columns(project):
     assert "trial_number" not in str(raised.value)
 
 
+def test_a_project_whose_every_trial_failed_before_its_first_epoch_lists_their_errors(
+        tmp_path):
+    # As the oracle writes it then: no metric column at all, only the trial columns.
+    rows = [_row(t, 0, math.nan, "failed", {}, error=f"RuntimeError: boom {t}") for t in (0, 1)]
+    pd.DataFrame(rows).to_csv(tmp_path / "oracle.csv", index=False)
+    (tmp_path / "search_config.json").write_text(
+        json.dumps({"metric_to_rank_by": METRIC, "direction": "min"}))
+    board = load_results(tmp_path)
+    assert keys(board) == [(0, 0), (1, 0)]
+    assert board["status"].tolist() == ["failed", "failed"]
+    assert board[METRIC].isna().all() and board["epochs_run"].tolist() == [0, 0]
+    assert board["error"].tolist() == ["RuntimeError: boom 0", "RuntimeError: boom 1"]
+    assert board.attrs["metric"] == METRIC
+
+
 def test_missing_oracle_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="project_dir.*oracle.csv"):
         load_results(tmp_path)

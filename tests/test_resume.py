@@ -126,3 +126,48 @@ def test_a_second_search_on_a_held_project_fails_at_once_and_a_dead_holders_lock
     holder.wait()
     resumed = run(tmp_path / "shared")
     assert Path(resumed["path"]).is_file()
+
+
+def test_a_resume_that_retries_a_trial_breeds_from_the_networks_recorded_trials_trained(
+        tmp_path, monkeypatch):
+    """Generation 1 is bred while trial 1 of generation 0 has failed transiently; the resume
+    retries trial 1, whose result changes the parents at hand.  Generation 2 must still be
+    bred from the networks generation 1 trained (as stored), not from generation 1 bred
+    again from the new parents."""
+    sys.path.insert(0, str(HERE))
+    try:
+        from trial_callbacks import TimeOutTrial
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4)).astype("float32")
+    arguments = dict(
+        input_shapes=[(4,)], output_shapes=[1], training_data=[x],
+        labels=[x[:, 0] - x[:, 1]], validation_split=0.25, minimum_levels=2, maximum_levels=3,
+        minimum_units_per_level=1, maximum_units_per_level=3, minimum_neurons_per_unit=1,
+        maximum_neurons_per_unit=3, number_of_architecture_moities_to_try=6,
+        number_of_generations=3, epochs=1, patience=None, seed=3, verbose=0,
+        project_name=str(tmp_path / "p"))
+    SimpleCerebrosRandomSearch(callbacks=[TimeOutTrial(1)], **arguments).run_random_search()
+    first = pd.read_csv(tmp_path / "p" / "oracle.csv")
+    assert first[first.trial_number == 1].error.iloc[0].startswith("TrialTimeout:")
+
+    resumed = SimpleCerebrosRandomSearch(**arguments)
+    bred_from = {}
+    tasks = resumed.tasks
+
+    def spy(generation, oracle_rows=None, plans=None):
+        bred_from[generation] = dict(plans or {})
+        return tasks(generation, oracle_rows, plans)
+
+    monkeypatch.setattr(resumed, "tasks", spy)
+    resumed.run_random_search()
+    final = pd.read_csv(tmp_path / "p" / "oracle.csv")
+    assert final[final.trial_number == 1].attempt.max() == 2, "trial 1 was retried"
+    architectures = tmp_path / "p" / "model_architectures"
+    for (trial, subtrial), plan in bred_from[2].items():
+        stored = json.loads((architectures / f"tr_{trial:016d}_subtrial_{subtrial:016d}.json")
+                            .read_text())
+        assert plan.to_dict()["connections"] == stored["connections"], \
+            f"generation 2 was bred from another network than trial {trial} trained"
+    assert sorted(bred_from[2]) == [(t, 0) for t in range(4)]

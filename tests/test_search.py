@@ -13,6 +13,7 @@ import tensorflow as tf
 from cerebros import (DenseUnit, SearchFailedError, SimpleCerebrosRandomSearch, predict,
                       simple_sigmoid, zero_7_exp_decay, zero_95_exp_decay)
 from cerebros.data import SCALED_TARGET_STD
+from cerebros.evolution import breed
 from cerebros.simplecerebrosrandomsearch.simple_cerebros_random_search import (
     SimpleCerebrosRandomSearch as OriginalPath)
 from trial_callbacks import (PoisonTrials, RecordEpochs, RecordGraphOptimizer,
@@ -300,6 +301,25 @@ def test_number_of_generations_must_fit_the_moieties(small_search, tmp_path, gen
     assert not (tmp_path / "project").exists(), "refused before anything was written"
 
 
+def test_generations_are_refused_up_front_where_no_mutation_can_change_a_network(small_search,
+                                                                                tmp_path):
+    fixed = dict(minimum_levels=2, maximum_levels=2, minimum_units_per_level=1,
+                 maximum_units_per_level=1, minimum_neurons_per_unit=2, maximum_neurons_per_unit=2)
+    with pytest.raises(ValueError, match=r"^number_of_generations=2 needs a mutation that changes "
+                                         r"a network.*Pass number_of_generations=1, or widen"):
+        SimpleCerebrosRandomSearch(**small_search(number_of_generations=2, **fixed))
+    assert not (tmp_path / "project").exists(), "refused before anything was written"
+    SimpleCerebrosRandomSearch(**small_search(number_of_generations=1, **fixed))
+    # Fixed sizes with two units a level still leave the units' inputs to re-draw: accepted,
+    # and its plans do breed.
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_generations=2, **{**fixed, "minimum_units_per_level": 2,
+                                    "maximum_units_per_level": 2}))
+    (_, child, mutation), = breed([search.plan(0, 0)], [1.0], 1, search.wiring_config,
+                                  search.bounds, np.random.default_rng(0))
+    assert mutation.startswith("redraw_") and child.widths == search.plan(0, 0).widths
+
+
 def _layers(model, kind):
     return [layer for layer in model.layers if type(layer).__name__ == kind]
 
@@ -436,6 +456,59 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data, 
             loss="sparse_categorical_crossentropy", metrics=["accuracy"],
             metric_to_rank_by="val_accuracy", direction="max", scaled_target_std=10.0))
     assert "scaled_target_std=10.0 has no effect: no output learns scaled" in caplog.text
+
+
+def test_clip_predictions_warns_on_classification_only_when_the_user_set_it(small_search,
+                                                                         regression_data, caplog):
+    x, y = regression_data
+    classify = dict(labels=[(y > 0).astype("int64")], output_shapes=[2],
+                    final_activation="softmax", loss="sparse_categorical_crossentropy",
+                    metrics=["accuracy"], metric_to_rank_by="val_accuracy", direction="max")
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        SimpleCerebrosRandomSearch(**small_search(**classify))
+    assert "clip_predictions" not in caplog.text, "the default is not the user's setting"
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        SimpleCerebrosRandomSearch(**small_search(**classify, clip_predictions=0.5))
+    assert "clip_predictions=0.5 has no effect: no output learns scaled targets" in caplog.text
+
+
+def _my_squared_error(y_true, y_pred):
+    return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+
+def test_a_plain_function_loss_and_metric_train_resume_and_load(small_search, tmp_path):
+    def my_abs(y_true, y_pred):  # local: only the function itself can reach a trial
+        return keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1)
+
+    arguments = small_search(loss=_my_squared_error, metrics=[my_abs, "mae"],
+                             metric_to_rank_by="val_my_abs")
+    search = SimpleCerebrosRandomSearch(**arguments)
+    best = search.run_random_search()
+    oracle = pd.read_csv(tmp_path / "project" / "oracle.csv")
+    assert {"loss", "val_loss", "my_abs", "val_my_abs", "val_mae"} <= set(oracle.columns)
+    assert best == pytest.approx(oracle["val_my_abs"].min())
+    # The loss is the function's: mean squared error, as Keras' own "mse" gives it.
+    assert (oracle["loss"] > 0).all() and oracle["val_my_abs"].notna().all()
+    manifest = json.loads((tmp_path / "project" / "search_config.json").read_text())
+    assert manifest["loss"] == repr("test_search:_my_squared_error")
+    assert manifest["metrics"] == repr(["my_abs", "mae"])
+    model = search.get_best_model()
+    assert model.loss is _my_squared_error
+    again = SimpleCerebrosRandomSearch(**arguments)
+    assert again.run_random_search() == best, "resumed: nothing to rerun"
+
+
+def test_a_custom_keras_object_keras_cannot_rebuild_is_refused_naming_the_argument(small_search,
+                                                                                  tmp_path):
+    class MyMAE(keras.metrics.MeanMetricWrapper):  # not registered with Keras
+        def __init__(self, name="my_mae", dtype=None):
+            super().__init__(_my_squared_error, name=name, dtype=dtype)
+
+    with pytest.raises(ValueError, match=r"^metrics\[1\] \(MyMAE\) cannot be rebuilt from its "
+                                         r"Keras config.*register_keras_serializable"):
+        SimpleCerebrosRandomSearch(**small_search(metrics=["mae", MyMAE()],
+                                                  metric_to_rank_by="val_my_mae"))
+    assert not (tmp_path / "project").exists()
 
 
 @pytest.mark.parametrize("bad, match", [

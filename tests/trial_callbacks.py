@@ -240,3 +240,20 @@ class RayProbe(keras.callbacks.Callback):
             raise RuntimeError(f"trial {trial} fails on purpose once trial {self.fail_after} runs")
         if self.hold:
             time.sleep(600)
+
+
+class TrialTimeout(Exception):
+    """Named as the search records a trial stopped by ``trial_timeout_s``: a transient
+    failure, which a resumed search retries."""
+
+
+class TimeOutTrial(keras.callbacks.Callback):
+    """Fail the chosen trial as a timed-out one, at once (no waiting for a timeout)."""
+
+    def __init__(self, trial):
+        super().__init__()
+        self.trial = trial
+
+    def on_train_begin(self, logs=None):
+        if trial_of(self.model) == self.trial:
+            raise TrialTimeout(f"trial {self.trial} stood for a timed-out trial")

@@ -359,25 +359,35 @@ class MetaSearch:
     def _probe_arguments(self) -> dict[str, Any]:
         """A point of the space (every range's low end, every choice's first option), to
         validate the inner arguments once before any meta-trial."""
-        params = {name: (p[1][0] if p[0] == "categorical" else p[1])
-                  for name, p in self.space.parameters().items()}
-        return self.space.arguments_of(params)
+        params = {name: (p[1][0] if p[0] == "categorical" else p[2] if name.endswith("_width")
+                         else p[1]) for name, p in self.space.parameters().items()}
+        return self.space.arguments_of(params)  # pairs at their widest: later generations
+        # can breed from them wherever any drawn network could
 
     def _inner_search(self, arguments: dict[str, Any], number: int, project: Path | None = None,
                       budget: int | None = None):
         """The inner search of meta-trial ``number``; with ``budget`` below the full one, a
-        search of ``budget`` trials (as many generations as fit, at most the usual)."""
-        from cerebros.search import SimpleCerebrosRandomSearch
+        search of ``budget`` trials (as many generations as fit, at most the usual).  Drawn
+        sizes that leave no mutation to breed with (e.g. one level of one unit of one neuron)
+        get one generation: the combination is valid, only not evolvable."""
+        from cerebros.search import SimpleCerebrosRandomSearch, UnbreedableError
 
         everything = {**self.search_arguments, **arguments}
         if budget is not None and budget < self.inner_budget:
             moieties = budget // self._tries
             everything.update(number_of_architecture_moities_to_try=moieties,
                               number_of_generations=min(self._generations, moieties))
-        return SimpleCerebrosRandomSearch(
-            **everything, meta_trial_number=number,
-            project_name=str(project if project is not None
-                             else self.root / inner_project_name(number)))
+        name = str(project if project is not None else self.root / inner_project_name(number))
+        try:
+            return SimpleCerebrosRandomSearch(**everything, meta_trial_number=number,
+                                              project_name=name)
+        except UnbreedableError:
+            if project is None:  # the probe, at the space's widest: the space itself is fixed
+                raise
+            logger.info("meta-trial %d: no mutation can change its drawn networks; it runs "
+                        "one generation", number)
+            return SimpleCerebrosRandomSearch(**{**everything, "number_of_generations": 1},
+                                              meta_trial_number=number, project_name=name)
 
     def _manifest(self, probe: Any) -> dict[str, Any]:
         inner = {k: v for k, v in probe.manifest().items() if k not in _SPACE_MANIFEST_KEYS}
