@@ -24,11 +24,34 @@ import pandas as pd
 from cerebros.checks import check_direction
 from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS
 
-__all__ = ["SUMMARY_COLUMNS", "history_columns", "rank_trials"]
+__all__ = ["SUMMARY_COLUMNS", "history_columns", "rank_trials", "direction_mismatch"]
 
 SUMMARY_COLUMNS = ("trial_number", "subtrial_number", "status", "best_value", "best_epoch",
                    "epochs_run", "n_params", "wall_time_s", "model_name", "error", "generation",
                    "parent_trial", "parent_subtrial", "attempt")
+
+
+_HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall", "f1_score", "fbeta_score",
+                     "r2_score", "iou")
+_LOWER_IS_BETTER = ("loss", "error", "crossentropy", "hinge", "logcosh", "huber",
+                    "divergence", "poisson")
+
+
+def direction_mismatch(metric: str, direction: str) -> str | None:
+    """A sentence saying that ``direction`` ranks ``metric`` worst first, when the metric's
+    name says which way is better (``val_accuracy``: larger; ``val_loss``, ``*_error``:
+    smaller) and ``direction`` says the other; None otherwise (unknown names included)."""
+    name = metric.lower().removeprefix("val_")
+    higher = any(word in name for word in _HIGHER_IS_BETTER)
+    lower = any(word in name for word in _LOWER_IS_BETTER)
+    if higher == lower:
+        return None
+    wanted = "maximize" if higher else "minimize"
+    if check_direction(direction) == wanted:
+        return None
+    return (f"direction={direction!r} ranks the {'smallest' if higher else 'largest'} "
+            f"{metric} first, but {'larger' if higher else 'smaller'} is better for it: the "
+            f"search would return its worst model. Pass direction={wanted!r}.")
 
 
 def history_columns(frame: pd.DataFrame) -> list[str]:

@@ -34,7 +34,7 @@ from cerebros.materialize import KERAS_BATCH_NORM_MOMENTUM, ModelOptions, networ
 from cerebros.oracle import FAILED, TRIAL_COLUMNS, Oracle
 from cerebros.project import (ENSEMBLE_INFO_NAME, ENSEMBLE_NAME, ProjectDir, read_unit_weights,
                               write_unit_weights)
-from cerebros.ranking import rank_trials
+from cerebros.ranking import direction_mismatch, rank_trials
 from cerebros.spec import DenseUnit, NetworkSpec, normalize_shapes, sample_spec
 from cerebros.tf_state import caller_random_state
 from cerebros.trial import TrainingConfig, TrialOutcome, TrialTask, available_metric_names
@@ -536,6 +536,9 @@ class SimpleCerebrosRandomSearch:
         if metric_to_rank_by not in available:
             raise ValueError(f"metric_to_rank_by={metric_to_rank_by!r} is not produced by this "
                              f"search's loss and metrics; it can rank by one of {available}.")
+        mismatch = direction_mismatch(metric_to_rank_by, self.direction)
+        if mismatch is not None:
+            logger.warning("%s", mismatch)
         self.metric_to_rank_by = metric_to_rank_by
 
     # ----------------------------------------------------------------- what to try

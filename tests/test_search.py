@@ -472,6 +472,27 @@ def test_clip_predictions_warns_on_classification_only_when_the_user_set_it(smal
     assert "clip_predictions=0.5 has no effect: no output learns scaled targets" in caplog.text
 
 
+def test_a_direction_that_would_rank_the_worst_model_first_is_warned_of(small_search,
+                                                                        regression_data, caplog):
+    x, y = regression_data
+    classify = dict(labels=[(y > 0).astype("int64")], output_shapes=[2],
+                    final_activation="softmax", loss="sparse_categorical_crossentropy",
+                    metrics=["accuracy"], metric_to_rank_by="val_accuracy")
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        SimpleCerebrosRandomSearch(**small_search(**classify))  # the original's "minimize"
+    assert "direction='minimize' ranks the smallest val_accuracy first" in caplog.text
+    assert "Pass direction='maximize'" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        SimpleCerebrosRandomSearch(**small_search(**classify, direction="max"))
+        SimpleCerebrosRandomSearch(**small_search(metric_to_rank_by="val_loss"))
+    assert "ranks the" not in caplog.text
+    with caplog.at_level(logging.WARNING, logger="cerebros"):
+        SimpleCerebrosRandomSearch(**small_search(metric_to_rank_by="val_loss",
+                                                  direction="maximize"))
+    assert "ranks the largest val_loss first" in caplog.text
+
+
 def _my_squared_error(y_true, y_pred):
     return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
 
