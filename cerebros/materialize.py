@@ -39,8 +39,11 @@ def network_name(project_name: str, trial_number: int, subtrial_number: int) -> 
 
 
 def keras_name(name: str) -> str:
-    """``name`` made acceptable to Keras (last path part, other characters as ``_``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(name).rsplit("/", 1)[-1])
+    """``name`` made acceptable to Keras and TensorFlow (last path part, other characters as
+    ``_``, and an ``m`` in front unless it starts with a letter, digit or ``.``, as a root
+    name scope must: a project named ``_scratch`` or ``élèves`` trains too)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", str(name).rsplit("/", 1)[-1])
+    return cleaned if re.match(r"[A-Za-z0-9.]", cleaned) else f"m{cleaned}"
 
 
 def _by_reference(value: Any) -> Any:

@@ -43,6 +43,7 @@ __all__ = [
     "ORACLE_NAME",
     "ENSEMBLE_NAME",
     "ENSEMBLE_INFO_NAME",
+    "DRAWN_NAMES",
     "trial_stem",
     "write_bytes_atomic",
     "write_json_atomic",
@@ -65,6 +66,9 @@ ENSEMBLE_NAME = "ensemble.keras"
 LOCK_NAME = "search.lock"
 OWNER_NAME = "search.owner.json"
 ENSEMBLE_INFO_NAME = "ensemble.json"
+DRAWN_NAMES = ("search_progress.png", "learning_curves.png", "generations.png", "report.html")
+"""Files drawn from a search's results (by :mod:`cerebros.plots` and :mod:`cerebros.report`):
+stale once the results are cleared."""
 
 _TEMP_SUFFIX = ".tmp"
 _TRIAL_FILE = re.compile(r"^\.?tr_\d{16}_subtrial_\d{16}\.(keras|npz|json|html)(\.\w+\.tmp)?$")
@@ -439,13 +443,15 @@ class ProjectDir:
         return False
 
     def clear(self) -> None:
-        """Delete the files Cerebros made here: oracle, manifest and trial files.
+        """Delete the files Cerebros made here: oracle, manifest, trial files, the ensemble
+        and the plots and report drawn from them.
 
         Temporary files left by a killed writer go too. Files whose names Cerebros does
         not use are left alone, and so are the directories and the oracle's lock file
         (deleting a lock another process may hold would break its exclusion).
         """
-        for name in (ORACLE_NAME, MANIFEST_NAME, ENSEMBLE_NAME, ENSEMBLE_INFO_NAME):
+        for name in (ORACLE_NAME, MANIFEST_NAME, ENSEMBLE_NAME, ENSEMBLE_INFO_NAME,
+                     *DRAWN_NAMES):
             (self.root / name).unlink(missing_ok=True)
             if self.root.is_dir():
                 remove_stale_temp_files(self.root / name)

@@ -171,7 +171,13 @@ def load_results(project_dir: str | os.PathLike[str], metric_to_rank_by: str | N
                            zip(board["trial_number"], board["subtrial_number"])],
                           columns=list(_PLAN_COLUMNS), dtype="float64")
     board = pd.concat([board, shapes], axis=1)
-    board["model_path"] = board["model_path"].astype(object).where(board["model_path"] != "")
+    # The model file under project_dir as it is now (moved, copied, or named relative to
+    # another folder), not the path the trial recorded; None where there is none (a failed
+    # trial's, a deleted one).
+    located = ProjectDir(Path(project_dir).resolve())
+    paths = [located.model_path(int(t), int(s))
+             for t, s in zip(board["trial_number"], board["subtrial_number"])]
+    board["model_path"] = [str(path) if path.is_file() else None for path in paths]
     board["error"] = board["error"].astype(object).where(board["error"] != "")
     board = board[["trial_number", "subtrial_number", "status", metric, "best_epoch",
                    "epochs_run", *_PLAN_COLUMNS, "n_params", "wall_time_s", "generation",

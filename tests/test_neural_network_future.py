@@ -118,6 +118,30 @@ def test_from_dict_rebuilds_the_same_architecture_without_resampling():
     np.testing.assert_array_equal(m1.predict(x, verbose=0), m2.predict(x, verbose=0))
 
 
+def test_from_dict_takes_a_gate_activation_stored_only_by_name():
+    def gate(x):
+        return keras.activations.sigmoid(2.0 * x)
+
+    original = future(seed=11, gate_activation_function=gate, **GATED)
+    data = json.loads(json.dumps(original.to_dict()))
+    assert data["params"]["gate_activation_function"].endswith("gate"), "stored by name only"
+    restored = NeuralNetworkFuture.from_dict(data, gate_activation_function=gate)
+    x = np.random.default_rng(0).random((8, 6)).astype("float32")
+    np.testing.assert_array_equal(original.materialize().predict(x, verbose=0),
+                                  restored.materialize().predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("project_name", ["_scratch", "-dash", "élèves", "runs/ü"])
+def test_a_project_name_tensorflow_would_refuse_as_a_scope_still_trains(project_name):
+    net = NeuralNetworkFuture(input_shapes=[(6,)], output_shapes=[1],
+                              neural_network_spec=spec_of((6,), ((2,),), (1,)),
+                              project_name=project_name, trial_number=0, subtrial_number=0)
+    x = np.random.default_rng(0).random((16, 6)).astype("float32")
+    model = net.compile_neural_network()
+    assert re.match(r"[A-Za-z0-9.]", model.name), model.name
+    model.fit(x, x[:, :1], epochs=1, batch_size=8, verbose=0)
+
+
 @pytest.mark.parametrize("fused", [True, False])
 def test_batch_norm_momentum_sets_how_fast_the_moving_statistics_follow(fused):
     """One training step moves a first-level unit's moving mean from 0 to

@@ -21,8 +21,9 @@ from cerebros.checks import check_direction
 from cerebros.oracle import COMPLETED, FAILED, TRIAL_COLUMNS, Oracle, TrialRecord, now_iso
 from cerebros import cli
 from cerebros.ranking import SUMMARY_COLUMNS, rank_trials
-from cerebros.project import (ProjectDir, ProjectMismatchError, read_unit_weights, trial_stem,
-                              write_bytes_atomic, write_json_atomic, write_unit_weights)
+from cerebros.project import (DRAWN_NAMES, ProjectDir, ProjectMismatchError, read_unit_weights,
+                              trial_stem, write_bytes_atomic, write_json_atomic,
+                              write_unit_weights)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -433,8 +434,11 @@ def test_manifest_overwrite_wipes_only_cerebros_files(tmp_path):
     (project.models_dir / ".tr_0000000000000001_subtrial_0000000000000000.keras.ab_1.tmp"
      ).write_text("left by a crash")
     (project.models_dir / "notes.txt").write_text("mine")
+    for name in DRAWN_NAMES:  # plots and report of the results being cleared
+        (tmp_path / name).write_text("stale")
 
     assert project.check_or_write_manifest({"epochs": 1}, overwrite=True) is False
+    assert not [name for name in DRAWN_NAMES if (tmp_path / name).exists()]
     assert project.read_manifest() == {"epochs": 1}
     assert not project.oracle_path.exists()
     assert Oracle(tmp_path).read().empty

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import struct
 import sys
 from pathlib import Path
@@ -143,11 +144,24 @@ def test_plan_counts_match_the_saved_plans(tmp_path):
                                                  "connections_lateral", "connections_gated"))
 
 
+def test_model_paths_are_the_files_under_the_folder_read_wherever_it_was_trained(
+        project, tmp_path, monkeypatch):
+    (project / "models").mkdir(exist_ok=True)
+    (project / "models" / f"{stem(3, 1)}.keras").write_bytes(b"model")
+    moved = tmp_path / "moved copy ü"
+    shutil.copytree(project, moved)
+    monkeypatch.chdir(tmp_path)
+    board = load_results("moved copy ü").set_index(["trial_number", "subtrial_number"])
+    assert board.loc[(3, 1), "model_path"] == str(moved / "models" / f"{stem(3, 1)}.keras"), \
+        "absolute, in the folder read, not the recorded relative path"
+    assert pd.isna(board.loc[(1, 0), "model_path"]), "no file: recorded, but not there"
+    assert pd.isna(board.loc[FAILED, "model_path"])
+
+
 def test_bookkeeping_columns_are_carried_per_trial(project):
     row = load_results(project).set_index(["trial_number", "subtrial_number"]).loc[(3, 1)]
     assert row["n_params"] == 401
     assert row["wall_time_s"] == 14.0
-    assert row["model_path"] == f"models/{stem(3, 1)}.keras"
     assert pd.isna(row["error"])
     assert row["attempt"] == 1, "files written before the attempt column read as first attempts"
 

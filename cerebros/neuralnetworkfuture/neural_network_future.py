@@ -36,7 +36,8 @@ MERGING_STRATEGIES = ("concatenate",)
 _OPTION_ARGUMENTS = {"activation": "activation", "final_activation": "final_activation",
                      "bnorm_or_dropout": "bnorm_or_dropout", "dropout_rate": "dropout_rate",
                      "fused_units": "fused_units", "train_data_dtype": "dtype",
-                     "batch_norm_momentum": "batch_norm_momentum"}
+                     "batch_norm_momentum": "batch_norm_momentum",
+                     "gate_activation_function": "gate_activation"}
 
 
 class NeuralNetworkFuture:
