@@ -564,6 +564,14 @@ def _classes_mapping(target: str, task: _Task) -> dict[str, Any] | None:
     return {"target": target, "classes": [_json_value(c) for c in task.classes]}
 
 
+def _classes_line(project: Path, task: _Task) -> str:
+    """Where the classes are, and how the model's output names them."""
+    if task.output_width == 1:  # binary: one sigmoid output
+        return (f"classes: {project / CLASSES_FILE} (the one output is the probability of "
+                f"{task.classes[1]!r}; below 0.5 the class is {task.classes[0]!r})")
+    return f"classes: {project / CLASSES_FILE} (output index -> class)"
+
+
 def _check_classes_file(project: Path, mapping: dict[str, Any] | None, overwrite: bool) -> None:
     """Refuse to resume a search whose stored classes differ; forget them on overwrite."""
     path = project / CLASSES_FILE
@@ -698,7 +706,7 @@ def _search(args: argparse.Namespace) -> int:
     print(f"best {task.metric_to_rank_by}: {best:.6g}")
     _print_ensemble(project)
     if mapping is not None:
-        print(f"classes: {project / CLASSES_FILE} (output index -> class)")
+        print(_classes_line(project, task))
     return 0
 
 
@@ -875,7 +883,7 @@ def _tune(args: argparse.Namespace) -> int:
     if best is not None:
         print(f"best {meta.metric}: {best:.6g}")
     if mapping is not None:
-        print(f"classes: {project / CLASSES_FILE} (output index -> class)")
+        print(_classes_line(project, task))
     return 0 if not any(codes) else _EXIT_ERROR
 
 

@@ -237,6 +237,8 @@ def test_binary_classification_uses_sigmoid_and_binary_accuracy(tmp_path):
     assert "val_accuracy" in done.stdout and "2 classes" in done.stdout
     classes = json.loads((project / "classes.json").read_text(encoding="utf-8"))
     assert classes == {"target": "label", "classes": ["no", "yes"]}
+    assert "the one output is the probability of 'yes'; below 0.5 the class is 'no'" \
+        in done.stdout, "not an output index: an argmax of one column is always 0"
 
 
 def test_three_classes_use_softmax_and_sparse_labels(tmp_path):
@@ -249,6 +251,7 @@ def test_three_classes_use_softmax_and_sparse_labels(tmp_path):
                    "--fillna", "0", "--trials", "1", *TINY, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     config = search_config(tmp_path / "proj")
+    assert "(output index -> class)" in done.stdout
     assert config["output_widths"] == [3] and config["final_activation"] == "softmax"
     assert config["loss"] == "'sparse_categorical_crossentropy'"
     assert "SparseCategoricalAccuracy" in config["metrics"]
