@@ -641,7 +641,7 @@ def _print_ensemble(project: Path) -> None:
     info = json.loads(path.read_text(encoding="utf-8"))
     print(f"ensemble: {Path(project) / ENSEMBLE_NAME} ({len(info['members'])} models): "
           f"{info['rows']} RMSE {_number(info['val_score'])} vs best single model "
-          f"{_number(min(info['member_val_scores']))}")
+          f"{_number(min((v for v in info['member_val_scores'] if v == v), default=math.nan))}")
 
 
 # ------------------------------------------------------------------------------ commands

@@ -893,7 +893,8 @@ class SimpleCerebrosRandomSearch:
             **info, "score": "rmse", "rows": "validation" if data.x_val is not None else "training",
             "top": top, "greedy": greedy})
         logger.info("ensemble of %d members: val RMSE %s (best single model %s)",
-                    len(info["members"]), info["val_score"], min(info["member_val_scores"]))
+                    len(info["members"]), info["val_score"],
+                    min((v for v in info["member_val_scores"] if v == v), default=math.nan))
         return model
 
     def search_space_summary(self, print_fn: Any = print) -> str:

@@ -440,3 +440,11 @@ def test_the_console_script_is_installed_for_the_lazy_entry_point():
     script = Path(sys.executable).parent / "cerebros"
     assert script.is_file(), "pip install -e . installs the cerebros command"
     assert "cerebros_cli" in script.read_text()
+
+
+def test_the_ensemble_line_skips_a_member_without_a_score(tmp_path, capsys):
+    (tmp_path / "ensemble.json").write_text(json.dumps(
+        {"members": ["a", "b"], "rows": "validation", "val_score": 1.5,
+         "member_val_scores": [float("nan"), 2.0]}))
+    cli._print_ensemble(tmp_path)
+    assert "RMSE 1.5 vs best single model 2\n" in capsys.readouterr().out
