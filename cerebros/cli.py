@@ -29,6 +29,7 @@ import argparse
 import json
 import logging
 import math
+import re
 import os
 import sys
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ MAX_AUTO_CLASSES = 20
 
 _EXIT_ERROR = 2
 _EXIT_INTERRUPTED = 130
+_EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 _LOG_FORMAT = "%(name)s: %(levelname)s: %(message)s"
 _LEADERBOARD_COLUMNS = ("trial_number", "subtrial_number", "status", "best_epoch", "epochs_run",
                         "levels", "units", "n_params", "wall_time_s")
@@ -66,15 +68,16 @@ class CommandError(ValueError):
 
 
 # ------------------------------------------------------------------------------ parsing
-def _bounded_int(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum``."""
+def _bounded_int(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (and at most ``maximum``)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+            raise argparse.ArgumentTypeError(f"expected a whole number {bounds}, got {text!r}")
         return value
 
     return parse
@@ -172,6 +175,26 @@ _OPTIONS_OF_STUDY_SECTION = {
 key of every meta-trial's search manifest)."""
 
 
+_FLAG_OF_ARGUMENT = {
+    **{name: flag for name, flag in _OPTIONS_OF_MANIFEST_KEY.items()
+       if "_" in name and flag.startswith("--") and " " not in flag and "/" not in flag
+       and flag != "--task"},  # names, not words ("loss", "seed") a message may use
+    **{f"{end}_{name}": f"--{end[:3]}-{noun}" for end in ("minimum", "maximum")
+       for name, noun in (("levels", "levels"), ("units_per_level", "units"),
+                          ("neurons_per_unit", "neurons"))},
+    "validation_split": "--validation-split",
+}
+"""The command-line option that sets each search argument (with an underscore in its name,
+so that no plain word of a message is taken for one) that one option sets alone."""
+
+
+def _in_command_line_terms(message: str) -> str:
+    """A library error message with the search arguments named as the options that set them
+    (``number_of_generations=1`` -> ``--generations=1``)."""
+    return re.sub(r"\b(" + "|".join(map(re.escape, _FLAG_OF_ARGUMENT)) + r")\b",
+                  lambda match: _FLAG_OF_ARGUMENT[match.group(1)], message)
+
+
 def _options_behind(key: str) -> str | None:
     """The command-line options behind a (dotted) manifest key, None if unknown."""
     section, _, rest = key.partition(".")
@@ -231,7 +254,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                              "time series)")
     parser.add_argument("--validation-split", type=_fraction, default=0.35, metavar="F",
                         help="fraction of the rows held out for validation, in [0, 1)")
-    parser.add_argument("--seed", type=_bounded_int(0), default=8675309, metavar="S",
+    parser.add_argument("--seed", type=_bounded_int(0, 2**32 - 1), default=8675309, metavar="S",
                         help="seed of the shuffle, the sampled architectures and the weights")
 
 
@@ -502,9 +525,23 @@ def _read_table(csv: Path, target: str, fillna: float | None,
             listed = ", ".join(f"{name!r} ({count})" for name, count in counts.items())
             raise CommandError(f"csv: missing feature values in column(s) {listed}; pass "
                                "--fillna VALUE to fill them, or clean the CSV file.")
+    copies = [str(c) for c in features.columns if _same_values(features[c], table[target])]
+    if copies:
+        raise CommandError(f"csv: column(s) {', '.join(map(repr, copies))} equal the target "
+                           f"{target!r} in every row (label leakage: a model would copy them "
+                           "and learn nothing); drop them from the CSV file.")
     logger.info("%d rows, %d feature columns: %s", len(features), features.shape[1],
                 ", ".join(map(str, features.columns)))
     return features, table[target]
+
+
+def _same_values(feature: "pd.Series", target: "pd.Series") -> bool:
+    """Whether a numeric feature equals the target (as numbers) in every row."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(target, errors="coerce")
+    return bool(numbers.notna().all()
+                and (feature.astype("float64") == numbers.astype("float64")).all())
 
 
 def _choose_task(target: "pd.Series", requested: str, validation: bool = True) -> _Task:
@@ -520,6 +557,7 @@ def _choose_task(target: "pd.Series", requested: str, validation: bool = True) -
     numeric = pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target)
     kind = requested
     if kind == "auto":
+        _refuse_numbers_with_stray_text(target)
         few_integers = (pd.api.types.is_integer_dtype(target)
                         and target.nunique() <= MAX_AUTO_CLASSES)
         kind = "classification" if not numeric or few_integers else "regression"
@@ -543,6 +581,24 @@ def _choose_task(target: "pd.Series", requested: str, validation: bool = True) -
     return _Task("classification", len(classes), "softmax", "sparse_categorical_crossentropy",
                  [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
                  f"{prefix}accuracy", "maximize", classes)
+
+
+def _refuse_numbers_with_stray_text(target: "pd.Series") -> None:
+    """``--task auto`` would learn a target of numbers with a few text cells (``?``,
+    ``n/a``) as hundreds of classes; refuse it, naming the cells."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+        return
+    numbers = pd.to_numeric(target, errors="coerce")
+    text = target[numbers.isna()]
+    if numbers.notna().mean() < 0.9 or target.nunique() <= MAX_AUTO_CLASSES:
+        return
+    shown = ", ".join(f"{value!r} (row {index})" for index, value in text.head(3).items())
+    raise CommandError(f"--target: column {target.name!r} holds numbers except in {len(text)} "
+                       f"row(s): {shown}; fix or drop those rows for a regression, or pass "
+                       f"--task classification to learn its {target.nunique()} values as "
+                       "classes.")
 
 
 def _class_codes(target: "pd.Series", classes: list[Any]) -> Any:
@@ -1015,16 +1071,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return args.command(args)
+        code = args.command(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at the interpreter's exit
+        return code
     except KeyboardInterrupt:
         if args.debug:
             raise
         print("cerebros: interrupted", file=sys.stderr)
         return _EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`cerebros show ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _EXIT_BROKEN_PIPE
     except Exception as error:  # noqa: BLE001 - every failure becomes one line unless --debug
         if args.debug:
             raise
         expected = isinstance(error, (ValueError, OSError))
         hint = "" if expected else " (rerun with --debug for the traceback)"
-        print(f"cerebros: error: {_one_line(error)}{hint}", file=sys.stderr)
+        text = _one_line(error)
+        if isinstance(error, ValueError) and not isinstance(error, CommandError):
+            text = _in_command_line_terms(text)
+        print(f"cerebros: error: {text}{hint}", file=sys.stderr)
         return _EXIT_ERROR

@@ -376,10 +376,10 @@ def test_errors_are_one_line_with_exit_2(case, tmp_path, capsys):
     elif case == "graph bad trial":
         argv = ["graph", str(tmp_path), "--trial", "3"]
         expected = ["no saved plan for trial=3"]
-    elif case == "min above max":  # raised by the library, reported the same way
+    elif case == "min above max":  # raised by the library, reported in the options' names
         argv = ["search", write_csv(tmp_path, table), "--target", "price", "--min-levels", "4",
                 "--max-levels", "3"]
-        expected = ["minimum_levels must be <= maximum_levels"]
+        expected = ["--min-levels must be <= --max-levels"]
     else:
         argv = ["search", write_csv(tmp_path, table), "--target", "price",
                 "--validation-split", "1.5"]
@@ -448,3 +448,48 @@ def test_the_ensemble_line_skips_a_member_without_a_score(tmp_path, capsys):
          "member_val_scores": [float("nan"), 2.0]}))
     cli._print_ensemble(tmp_path)
     assert "RMSE 1.5 vs best single model 2\n" in capsys.readouterr().out
+
+
+def test_a_feature_copying_a_class_target_of_other_numbers_is_refused(tmp_path, capsys):
+    table = make_table()
+    table["rating"] = table.x3 + 1  # classes 1..5: their codes 0..4 no longer equal the copy
+    table["rating_copy"] = table.rating
+    code = cli.main(["search", write_csv(tmp_path, table.drop(columns="price")), "--target",
+                     "rating", "--project", str(tmp_path / "p"), "--trials", "1", *TINY])
+    assert code == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "column(s) 'rating_copy' equal the target 'rating' in every row" in line, line
+    assert not (tmp_path / "p").exists(), "refused before any work"
+
+
+def test_a_numeric_target_with_a_stray_text_cell_is_refused_naming_it(tmp_path, capsys):
+    table = make_table().astype({"price": object})
+    table.loc[17, "price"] = "?"
+    code = cli.main(["search", write_csv(tmp_path, table), "--target", "price", "--project",
+                     str(tmp_path / "p"), "--trials", "1", *TINY])
+    assert code == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "holds numbers except in 1 row(s): '?' (row " in line and "--task classification" \
+        in line, line
+    assert not (tmp_path / "p").exists()
+
+
+def test_library_errors_name_the_options_that_set_the_arguments(tmp_path, capsys):
+    path = write_csv(tmp_path, make_table())
+    assert cli.main(["search", path, "--target", "price", "--project", str(tmp_path / "p"),
+                     "--trials", "1", "--generations", "3", *TINY]) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "--generations must be" in line and "number_of_generations" not in line, line
+    assert cli.main(["search", path, "--target", "price", "--seed", str(2**32)]) == 2
+    assert "--seed: expected a whole number in [0, 4294967295]" in capsys.readouterr().err
+
+
+def test_show_into_a_pipe_closed_early_stops_quietly(regression_project):
+    project, done = regression_project
+    assert done.returncode == 0, done.stderr
+    shell = subprocess.run(f"'{sys.executable}' -m cerebros show '{project}' --no-plots | "
+                           "head -c 10 > /dev/null; echo \"${PIPESTATUS[0]}\"",
+                           shell=True, executable="/bin/bash", capture_output=True, text=True,
+                           timeout=300)
+    assert shell.stdout.strip() in ("0", "141"), shell.stdout
+    assert "error" not in shell.stderr.lower(), shell.stderr[-2000:]
