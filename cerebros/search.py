@@ -515,7 +515,10 @@ class SimpleCerebrosRandomSearch:
         loss on labels as wide as the output."""
         if self.scale_targets != "auto":
             return self.scale_targets
-        loss = str(callable_name(self.loss) if callable(self.loss) else self.loss).lower()
+        loss = self.loss
+        if isinstance(loss, (list, tuple)) and len(loss) == len(self.output_widths):
+            loss = loss[index]  # one loss per output: this output's decides
+        loss = str(callable_name(loss) if callable(loss) else loss).lower()
         classification = any(word in loss for word in ("crossentropy", "hinge", "poisson", "kl"))
         linear = self.final_activation in (None, "linear")
         return (linear and not classification

@@ -728,3 +728,14 @@ def test_bad_prediction_bounds_are_refused_and_old_projects_had_none(small_searc
     from cerebros.search import IMPLIED_MANIFEST_VALUES
     assert IMPLIED_MANIFEST_VALUES["clip_predictions"] is None
     assert SimpleCerebrosRandomSearch(**small_search()).manifest()["clip_predictions"] == 0.0
+
+
+def test_auto_scaling_follows_each_outputs_own_loss(small_search, regression_data):
+    x, y = regression_data
+    classes = (y > 0).astype("int64")
+    search = SimpleCerebrosRandomSearch(**small_search(
+        output_shapes=[1, 2], labels=[y, classes],
+        loss=["mse", keras.losses.SparseCategoricalCrossentropy(from_logits=True)],
+        metrics=[], metric_to_rank_by="val_loss"))
+    assert [search._scales_output(i) for i in (0, 1)] == [True, False], \
+        "the regression output learns scaled targets, the classifier's class ids stay"
