@@ -1088,7 +1088,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         expected = isinstance(error, (ValueError, OSError))
         hint = "" if expected else " (rerun with --debug for the traceback)"
         text = _one_line(error)
-        if isinstance(error, ValueError) and not isinstance(error, CommandError):
+        if isinstance(error, ValueError) and not isinstance(error, CommandError) \
+                and args.command is _search:  # tune's errors name its space's dimensions
             text = _in_command_line_terms(text)
         print(f"cerebros: error: {text}{hint}", file=sys.stderr)
         return _EXIT_ERROR

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import threading
 import time
 from typing import Any, Iterable, Iterator, Protocol
 
@@ -30,6 +31,13 @@ CANCEL_WAIT_S = 30.0
 
 CANCEL_RETRY_S = 0.2
 """How often :meth:`RayExecutor.close` repeats the cancellation of a trial not yet ended."""
+
+RAY_START_ALLOWANCE_S = 120.0
+"""Seconds beyond ``trial_timeout_s`` that a Ray trial may take from its submission before
+the driver cancels it (a worker that never starts it); its own limit runs from its start."""
+
+_TIMED_OUT_EXIT = 124
+"""The exit code of a Ray worker that ended itself at a trial's ``trial_timeout_s``."""
 
 BACKENDS = ("inline", "process", "ray")
 
@@ -70,11 +78,23 @@ class InlineExecutor:
             self._frozen = False
 
 
-def _ray_trial(task: TrialTask, data: PreparedData, threads: int) -> TrialOutcome:
+def _ray_trial(task: TrialTask, data: PreparedData, threads: int,
+               timeout_s: float | None = None) -> TrialOutcome:
     limit_threads(threads)
     if gc.get_freeze_count() == 0:  # a Ray worker runs trials until it exits, as a pool worker
         freeze_heap()
-    return run_trial(task, data)
+    if timeout_s is None:
+        return run_trial(task, data)
+    # The clock starts with the trial, not when the driver submitted it: a fresh worker's
+    # start (its TensorFlow import) takes seconds.  Past it the worker ends itself, as a
+    # pool worker is killed; the driver reports the trial as timed out.
+    watchdog = threading.Timer(timeout_s, os._exit, args=(_TIMED_OUT_EXIT,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return run_trial(task, data)
+    finally:
+        watchdog.cancel()
 
 
 class RayExecutor:
@@ -86,9 +106,11 @@ class RayExecutor:
     is put in Ray's object store once and every task reads it from there; outcomes (records
     and model bytes) come back to the driver, which writes all files.  A trial whose worker
     dies fails with a ``WorkerDied`` error.  With ``trial_timeout_s`` at most as many trials
-    as the cluster has CPUs for are submitted at once (so a trial's clock starts about when
-    it does), and one running longer is cancelled, which kills its worker (error
-    ``TrialTimeout``).
+    as the cluster has CPUs for are submitted at once, and a trial running longer than that
+    from its start ends its worker (error ``TrialTimeout``); one not even started
+    ``RAY_START_ALLOWANCE_S`` after that limit from its submission is cancelled.  In a
+    process where Ray is already initialised the search runs on that instance, and
+    ``address`` and ``n_workers`` are not applied (a warning says so).
     """
 
     def __init__(self, n_workers: int | None = None, address: str | None = None,
@@ -99,6 +121,11 @@ class RayExecutor:
             raise ImportError("backend='ray' needs Ray: pip install 'cerebros[distributed]'") from error
         self._ray = ray
         self._started = False
+        if ray.is_initialized() and (address is not None or n_workers is not None):
+            logger.warning("Ray is already initialised in this process: the search runs on "
+                           "that instance, so ray_address=%r and n_workers=%r are not applied "
+                           "(call ray.shutdown() first to have them applied)", address,
+                           n_workers)
         if not ray.is_initialized():
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address is None:  # a private instance, even with RAY_ADDRESS set or a
@@ -122,7 +149,7 @@ class RayExecutor:
         while waiting or refs:
             while waiting and len(refs) < capacity:
                 task = waiting.pop(0)
-                ref = remote.remote(task, data_ref, self.cpus_per_trial)
+                ref = remote.remote(task, data_ref, self.cpus_per_trial, self.trial_timeout_s)
                 refs[ref], self._submitted[ref] = task, time.monotonic()
             done, _ = ray.wait(list(refs), num_returns=1, timeout=self._wait_seconds())
             for ref in done:
@@ -134,32 +161,42 @@ class RayExecutor:
         if self.trial_timeout_s is None or not self._pending:
             return None
         now = time.monotonic()
-        return max(0.0, min(self._submitted[ref] + self.trial_timeout_s - now
+        return max(0.0, min(self._submitted[ref] + self._allowed_s() - now
                             for ref in self._pending))
 
+    def _allowed_s(self) -> float:
+        """Seconds from a trial's submission until the driver cancels it: its own limit
+        (which its worker enforces from the trial's start) and a worker's start."""
+        return self.trial_timeout_s + RAY_START_ALLOWANCE_S
+
     def _outcome(self, ref: Any, task: TrialTask) -> TrialOutcome:
-        self._submitted.pop(ref, None)
+        elapsed = time.monotonic() - self._submitted.pop(ref, time.monotonic())
         exceptions = self._ray.exceptions
         try:
             return self._ray.get(ref)
         except (exceptions.WorkerCrashedError, exceptions.NodeDiedError,
                 exceptions.OutOfMemoryError) as error:  # costs only its own trial
-            return failed_outcome(task, f"{WORKER_DIED_ERROR}: {type(error).__name__}: {error}")
+            if self.trial_timeout_s is not None and elapsed >= self.trial_timeout_s:
+                return failed_outcome(task, self._timeout_error(), elapsed_s=elapsed)
+            return failed_outcome(task, f"{WORKER_DIED_ERROR}: {type(error).__name__}: {error}",
+                                  elapsed_s=elapsed)
         except Exception as error:
-            return failed_outcome(task, f"{type(error).__name__}: {error}")
+            return failed_outcome(task, f"{type(error).__name__}: {error}", elapsed_s=elapsed)
+
+    def _timeout_error(self) -> str:
+        return (f"{TIMEOUT_ERROR}: the trial ran longer than trial_timeout_s="
+                f"{self.trial_timeout_s:g} s; its Ray worker was stopped")
 
     def _cancel_overdue(self) -> Iterator[TrialOutcome]:
         if self.trial_timeout_s is None:
             return
         now = time.monotonic()
         for ref in [r for r in self._pending
-                    if now - self._submitted[r] >= self.trial_timeout_s]:
+                    if now - self._submitted[r] >= self._allowed_s()]:
             self._ray.cancel(ref, force=True)  # kills the worker; Ray starts another
             task = self._pending.pop(ref)
-            self._submitted.pop(ref, None)
-            yield failed_outcome(task, f"{TIMEOUT_ERROR}: the trial ran longer than "
-                                 f"trial_timeout_s={self.trial_timeout_s:g} s; its Ray worker "
-                                 "was stopped")
+            elapsed = now - self._submitted.pop(ref)
+            yield failed_outcome(task, self._timeout_error(), elapsed_s=elapsed)
 
     def close(self) -> None:
         """Cancel trials not yet finished (e.g. when the search stops early), wait up to

@@ -23,6 +23,7 @@ import pickle
 import queue
 import signal
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -72,12 +73,14 @@ def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
             os._exit(1)
 
 
-def _worker_main(data: PreparedData, threads: int, conn: Any, parent: int) -> None:
-    """A worker's life: announce itself, then run each task it receives until the driver
-    sends an empty message or closes the pipe."""
+def _worker_main(data_path: str, threads: int, conn: Any, parent: int) -> None:
+    """A worker's life: read the data, announce itself, then run each task it receives
+    until the driver sends an empty message or closes the pipe."""
     _die_with_parent()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     limit_threads(threads)
+    with open(data_path, "rb") as handle:
+        data: PreparedData = pickle.load(handle)
     freeze_heap()  # what is alive now lives as long as the worker
     conn.send_bytes(pickle.dumps((_READY, os.getpid())))
     while True:
@@ -102,6 +105,18 @@ def _continue(pid: int | None) -> None:
         pass
 
 
+def _write_data(data: PreparedData) -> str:
+    """The data pickled into a private temporary file that the workers read; its path."""
+    descriptor, path = tempfile.mkstemp(prefix="cerebros-data-", suffix=".pkl")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
 @dataclass(eq=False)
 class _Worker:
     process: Any
@@ -124,7 +139,8 @@ def _read(worker: _Worker, inbox: "queue.SimpleQueue[tuple[_Worker, bytes | None
 class ProcessExecutor:
     """Runs trials in ``n_workers`` spawned worker processes on this machine.
 
-    Each worker receives the data once when it starts and caps TensorFlow at
+    Each worker reads the data once when it starts (from a private temporary file the run
+    writes and removes) and caps TensorFlow at
     ``cores // n_workers`` threads.  A worker that dies mid-trial (killed, out of memory,
     even while sending its result) costs only its own trial, which is reported as failed
     with a ``WorkerDied`` error within a poll interval; a fresh worker replaces it and the
@@ -149,10 +165,15 @@ class ProcessExecutor:
         self._startup_deaths = 0
         self.max_startup_deaths = max(3, self.n_workers)
 
-    def _start_worker(self, data: PreparedData) -> None:
+    def _start_worker(self, data_path: str) -> None:
+        # The data goes through a file, not the spawn arguments: those are written into the
+        # child's pipe before start() returns, so a child that died before reading them
+        # (a script without a __main__ guard) would block the driver for ever once they
+        # exceed the pipe's buffer, and a large write blocks it for every start.
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_worker_main, args=(data, self.threads, theirs, os.getpid()), daemon=True)
+            target=_worker_main, args=(data_path, self.threads, theirs, os.getpid()),
+            daemon=True)
         process.start()
         theirs.close()  # only the worker holds its end: its death closes the pipe for us
         worker = _Worker(process, ours)
@@ -168,9 +189,10 @@ class ProcessExecutor:
         payloads = [cloudpickle.dumps(task) for task in task_list]
         todo = list(range(len(task_list)))
         pending = set(todo)
-        for _ in range(min(self.n_workers, len(task_list))):
-            self._start_worker(data)
+        data_path = _write_data(data)
         try:
+            for _ in range(min(self.n_workers, len(task_list))):
+                self._start_worker(data_path)
             while pending:
                 self._assign(todo, payloads)
                 try:
@@ -183,9 +205,10 @@ class ProcessExecutor:
                 yield from self._stop_overdue(task_list, pending)
                 missing = min(self.n_workers, len(pending)) - len(self._workers)
                 for _ in range(max(0, missing)):
-                    self._start_worker(data)
+                    self._start_worker(data_path)
         finally:
             self.close()
+            os.unlink(data_path)
 
     def _assign(self, todo: list[int], payloads: list[bytes]) -> None:
         """Give the next task to every ready, idle worker."""
@@ -256,7 +279,7 @@ class ProcessExecutor:
             pending.discard(index)
             yield failed_outcome(task_list[index], error or (
                 f"{WORKER_DIED_ERROR}: the worker process running this trial exited with "
-                f"code {code}"))
+                f"code {code}"), elapsed_s=time.monotonic() - worker.started)
 
     def _count_startup_death(self, code: int | None) -> None:
         self._startup_deaths += 1

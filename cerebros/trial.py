@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import pendulum
+
 from cerebros.checks import check_direction
 from cerebros.compilation import (compile_model, deserialize_objects, metrics_for_outputs,
                                   serialize_objects)
@@ -269,12 +271,15 @@ def run_trial(task: TrialTask, data: PreparedData,
     return TrialOutcome(record, None if error else model_bytes, None if error else weights)
 
 
-def failed_outcome(task: TrialTask, error: str, started_at: str | None = None) -> TrialOutcome:
-    """The outcome of a trial that could not report itself (e.g. its worker died)."""
-    ended = now_iso()
+def failed_outcome(task: TrialTask, error: str, started_at: str | None = None,
+                   elapsed_s: float = 0.0) -> TrialOutcome:
+    """The outcome of a trial that could not report itself (e.g. its worker died):
+    ``elapsed_s`` seconds after it started (``started_at`` defaults to that moment)."""
+    ended = pendulum.now("UTC")
+    start = started_at or ended.subtract(microseconds=round(elapsed_s * 1e6)).isoformat()
     return TrialOutcome(task.record(
-        status=FAILED, started_at=started_at or ended,
-        ended_at=ended, wall_time_s=0.0, n_params=0, error=error, history={}))
+        status=FAILED, started_at=start, ended_at=ended.isoformat(),
+        wall_time_s=float(elapsed_s), n_params=0, error=error, history={}))
 
 
 def available_metric_names(input_widths: Sequence[int], output_widths: Sequence[int], loss: Any,

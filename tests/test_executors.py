@@ -245,9 +245,9 @@ sys.path.insert(0, {tests!r})
 from cerebros import SimpleCerebrosRandomSearch
 from trial_callbacks import HoldEpoch
 
-def search(project, hold):
+def search(project, hold, rows=240):
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(240, 5)).astype("float32")
+    x = rng.normal(size=(rows, 5)).astype("float32")
     return SimpleCerebrosRandomSearch(
         input_shapes=[(5,)], output_shapes=[1], training_data=[x], labels=[x[:, 0] - x[:, 1]],
         validation_split=0.25, minimum_levels=2, maximum_levels=2, maximum_units_per_level=2,
@@ -264,8 +264,10 @@ def write_driver(tmp_path, body):
     return path
 
 
-def test_a_script_without_a_main_guard_fails_with_a_clear_error_instead_of_hanging(tmp_path):
-    script = write_driver(tmp_path, "search(sys.argv[1], None).run_random_search()\n")
+@pytest.mark.parametrize("rows", [240, 20_000])  # 20,000 x 5 float32: beyond a pipe's buffer
+def test_a_script_without_a_main_guard_fails_with_a_clear_error_instead_of_hanging(tmp_path,
+                                                                                  rows):
+    script = write_driver(tmp_path, f"search(sys.argv[1], None, {rows}).run_random_search()\n")
     done = subprocess.run([sys.executable, str(script), str(tmp_path / "project")],
                           capture_output=True, text=True, timeout=400)
     assert done.returncode != 0

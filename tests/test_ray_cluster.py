@@ -277,16 +277,22 @@ def test_a_search_that_stops_early_cancels_its_unfinished_trials_on_the_cluster(
             callbacks=[RayProbe(str(seen), fail_trial=0, fail_after=1, hold=True)]))
         with pytest.raises(SearchFailedError, match="fails on purpose"):
             search.run_random_search()
+        stopped = time.time()
         assert connected.is_initialized(), "the search leaves the caller's connection alone"
         ran = probes(seen)
-        assert sorted(ran) == [0, 1], ran
-        # The held trial's worker is killed, nothing else starts, the cluster's CPUs are free.
-        wait_until(lambda: not alive(ran[1]["pid"]), 30, "the cancelled trial's worker still runs")
+        # Ray may start queued trial 2 on trial 0's CPU while the driver still records trial
+        # 0's failure; what counts is that no trial starts after the search has stopped.
+        assert {0, 1} <= set(ran) <= {0, 1, 2}, ran
+        # The held trials' workers are killed, nothing else starts, the cluster's CPUs are free.
+        for trial in set(ran) - {0}:
+            wait_until(lambda: not alive(ran[trial]["pid"]), 30,
+                       f"the cancelled trial {trial}'s worker still runs")
         wait_until(lambda: connected.available_resources().get("CPU") == 2, 60,
                    lambda: f"CPUs still held on the cluster: {connected.available_resources()}; "
                            f"Ray workers: {ray_worker_titles()}")
         time.sleep(3)
-        assert sorted(probes(seen)) == [0, 1], "a queued trial started after the search stopped"
+        late = {t: p["time"] - stopped for t, p in probes(seen).items() if p["time"] > stopped}
+        assert not late, f"queued trial(s) started after the search stopped: {late}"
     finally:
         connected.shutdown()
     frame = pd.read_csv(tmp_path / "project" / "oracle.csv")

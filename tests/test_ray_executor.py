@@ -102,3 +102,38 @@ def test_a_second_interrupt_while_closing_still_shuts_down_the_private_instance(
     with pytest.raises(KeyboardInterrupt):
         search.run_random_search(on_trial_end=stop_then_interrupt_the_wait)
     assert not ray.is_initialized(), "the instance it started is shut down"
+
+
+def test_a_trial_timeout_counts_from_the_trials_start_not_a_fresh_workers(small_search,
+                                                                          tmp_path, caplog):
+    """A fresh private instance: each worker spends seconds importing TensorFlow before its
+    first trial starts.  Trials that train in well under the limit complete; a clock from
+    the submission would have stopped them."""
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        ray.shutdown()
+    search = SimpleCerebrosRandomSearch(**small_search(
+        number_of_architecture_moities_to_try=2, backend="ray", n_workers=2, ray_address=None,
+        trial_timeout_s=6))
+    search.run_random_search()
+    frame = oracle_of(tmp_path / "project")
+    assert (frame.status == "completed").all(), frame.error.dropna().tolist()
+    assert not ray.is_initialized()
+
+
+def test_a_search_in_a_process_with_ray_initialised_says_its_options_are_not_applied(
+        small_search, tmp_path, caplog):
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        with caplog.at_level("WARNING", logger="cerebros"):
+            search = SimpleCerebrosRandomSearch(**small_search(
+                number_of_architecture_moities_to_try=1, backend="ray", n_workers=4,
+                ray_address="ray://127.0.0.1:9"))
+            search.run_random_search()
+    finally:
+        ray.shutdown()
+    assert (oracle_of(tmp_path / "project").status == "completed").all()
+    assert "Ray is already initialised in this process" in caplog.text
+    assert "ray_address='ray://127.0.0.1:9' and n_workers=4 are not applied" in caplog.text

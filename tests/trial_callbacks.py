@@ -227,7 +227,7 @@ class RayProbe(keras.callbacks.Callback):
         trial = trial_of(self.model)
         context = ray.get_runtime_context()
         info = {"pid": os.getpid(), "gcs_address": context.gcs_address,
-                "node_id": context.get_node_id()}
+                "node_id": context.get_node_id(), "time": time.time()}
         path = os.path.join(self.directory, f"trial_{trial}.json")
         with open(path + ".tmp", "w") as handle:
             json.dump(info, handle)
