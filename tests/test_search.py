@@ -458,12 +458,16 @@ def test_classification_outputs_are_not_rescaled(small_search, regression_data, 
     assert "scaled_target_std=10.0 has no effect: no output learns scaled" in caplog.text
 
 
+def two_classes(y, **extra):
+    """Search arguments of a softmax classifier of ``y > 0`` ranked by validation accuracy."""
+    return dict(labels=[(y > 0).astype("int64")], output_shapes=[2], final_activation="softmax",
+                loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                metric_to_rank_by="val_accuracy", **extra)
+
+
 def test_clip_predictions_warns_on_classification_only_when_the_user_set_it(small_search,
                                                                          regression_data, caplog):
-    x, y = regression_data
-    classify = dict(labels=[(y > 0).astype("int64")], output_shapes=[2],
-                    final_activation="softmax", loss="sparse_categorical_crossentropy",
-                    metrics=["accuracy"], metric_to_rank_by="val_accuracy", direction="max")
+    classify = two_classes(regression_data[1], direction="max")
     with caplog.at_level(logging.WARNING, logger="cerebros"):
         SimpleCerebrosRandomSearch(**small_search(**classify))
     assert "clip_predictions" not in caplog.text, "the default is not the user's setting"
@@ -474,10 +478,7 @@ def test_clip_predictions_warns_on_classification_only_when_the_user_set_it(smal
 
 def test_a_direction_that_would_rank_the_worst_model_first_is_warned_of(small_search,
                                                                         regression_data, caplog):
-    x, y = regression_data
-    classify = dict(labels=[(y > 0).astype("int64")], output_shapes=[2],
-                    final_activation="softmax", loss="sparse_categorical_crossentropy",
-                    metrics=["accuracy"], metric_to_rank_by="val_accuracy")
+    classify = two_classes(regression_data[1])
     with caplog.at_level(logging.WARNING, logger="cerebros"):
         SimpleCerebrosRandomSearch(**small_search(**classify))  # the original's "minimize"
     assert "direction='minimize' ranks the smallest val_accuracy first" in caplog.text
