@@ -515,3 +515,10 @@ def test_an_oracle_written_before_the_attempt_column_reads_as_first_attempts(tmp
     assert oracle.retriable() == {(0, 0)}
     oracle.record(dataclasses.replace(make_record(0), attempt=2))
     assert oracle.read().groupby("trial_number").attempt.first().to_dict() == {0: 2, 1: 1}
+
+
+def test_the_drawn_files_a_clear_removes_are_the_ones_plots_and_report_write():
+    from cerebros import plots, report
+
+    assert set(DRAWN_NAMES) == {plots.SEARCH_PROGRESS_FILE, plots.LEARNING_CURVES_FILE,
+                                plots.GENERATIONS_FILE, report.REPORT_NAME}
