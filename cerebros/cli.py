@@ -508,6 +508,11 @@ def _read_table(csv: Path, target: str, fillna: float | None,
     if shuffle_seed is not None:
         table = table.sample(frac=1.0, random_state=shuffle_seed).reset_index(drop=True)
     candidates = table.drop(columns=[target])
+    saved_index = [str(c) for c in candidates.columns if str(c).startswith("Unnamed: ")]
+    if saved_index:
+        logger.warning("column(s) %s look like a saved row index (DataFrame.to_csv without "
+                       "index=False); they are used as features unless dropped from the CSV",
+                       ", ".join(saved_index))
     features = candidates.select_dtypes(include=["number", "bool"])
     dropped = [str(c) for c in candidates.columns if c not in features.columns]
     if dropped:
@@ -737,6 +742,9 @@ def _search(args: argparse.Namespace) -> int:
     from cerebros.project import ProjectMismatchError, write_json_atomic
     from cerebros.search import SimpleCerebrosRandomSearch
 
+    if args.workers is not None and args.backend == "inline":
+        raise CommandError("--workers: the inline backend runs one trial at a time in this "
+                           "process; add --backend process (or ray) to run trials at once.")
     features, labels, task, project = _read_task(args, DEFAULT_PROJECTS_DIR / args.csv.stem)
     progress = 2 if args.verbose >= 2 else int(args.verbose == 1 or sys.stdout.isatty())
     search = SimpleCerebrosRandomSearch(

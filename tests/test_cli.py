@@ -493,3 +493,19 @@ def test_show_into_a_pipe_closed_early_stops_quietly(regression_project):
                            timeout=300)
     assert shell.stdout.strip() in ("0", "141"), shell.stdout
     assert "error" not in shell.stderr.lower(), shell.stderr[-2000:]
+
+
+def test_workers_without_a_parallel_backend_are_refused_and_a_saved_index_is_warned_of(
+        tmp_path, capsys):
+    table = make_table()
+    path = tmp_path / "indexed.csv"
+    table.to_csv(path)  # index=True: an "Unnamed: 0" column of row numbers
+    assert cli.main(["search", str(path), "--target", "price", "--workers", "2",
+                     "--project", str(tmp_path / "p")]) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "--workers: the inline backend runs one trial at a time" in line, line
+    assert not (tmp_path / "p").exists()
+    assert cli.main(["search", str(path), "--target", "price", "--project", str(tmp_path / "q"),
+                     "--trials", "1", *TINY]) == 0
+    assert "Unnamed: 0 look like a saved row index" in capsys.readouterr().err
+    assert (tmp_path / "q" / "oracle.csv").is_file(), "a warning, the search still runs"
